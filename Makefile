@@ -1,0 +1,52 @@
+# mlnb: two commands do everything on a fresh machine: `make demo` and `make test`.
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# The venv is rebuilt when the settings that define it change.
+STAMP := $(VENV)/.installed-$(shell cat settings.ini setup.py 2>/dev/null | md5sum | cut -c1-12)
+PYTEST_ARGS ?=
+
+.PHONY: install demo test check-sync nbtest pytest browser-deps bench clean lab
+
+install: $(STAMP)
+
+$(STAMP): settings.ini setup.py
+	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip wheel 'setuptools<81'
+	$(BIN)/pip install -q -e '.[dev]'
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+# Debian's chromium drives the real-browser tests (never `playwright install`: it downloads).
+browser-deps:
+	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+
+demo: install
+	$(BIN)/python examples/data_loop.py
+
+# The notebooks and the package never drift apart: fail if exporting or cleaning would change a file.
+check-sync: install
+	@before=$$(find mlnb nbs -type f -not -path '*/__pycache__/*' | sort | xargs md5sum | md5sum); \
+	$(BIN)/nbdev_export && $(BIN)/nbdev_clean; \
+	after=$$(find mlnb nbs -type f -not -path '*/__pycache__/*' | sort | xargs md5sum | md5sum); \
+	if [ "$$before" != "$$after" ]; then \
+	  echo "nbdev_export/nbdev_clean changed mlnb/ or nbs/: edit nbs/, run nbdev_export and nbdev_clean, commit both."; \
+	  git status --short -- mlnb nbs; exit 1; fi
+
+nbtest: install
+	$(BIN)/nbdev_test --n_workers 2 --timing
+
+pytest: install browser-deps
+	$(BIN)/python -m pytest tests $(PYTEST_ARGS)
+
+test: check-sync nbtest pytest
+
+bench: install
+	for f in bench/bench_*.py; do $(BIN)/python $$f || exit 1; done
+
+lab: install
+	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --allow-root
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache
