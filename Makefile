@@ -7,9 +7,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat settings.ini setup.py 2>/dev/null | md5sum | cut -c1-12)
 PYTEST_ARGS ?=
 
-.PHONY: install demo test check-sync nbtest pytest browser-deps bench clean lab
+.PHONY: install labextension demo test check-sync nbtest pytest browser-deps bench clean lab
 
-install: $(STAMP)
+install: $(STAMP) labextension
 
 $(STAMP): settings.ini setup.py
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -17,6 +17,27 @@ $(STAMP): settings.ini setup.py
 	$(BIN)/pip install -q -e '.[dev]'
 	rm -f $(VENV)/.installed-*
 	touch $@
+
+# The JupyterLab extension: extension/ (TypeScript) built by npm into mlnb/labextension when its sources change,
+# linked into the venv (an editable install gets no data_files); the server extension is enabled by its config file.
+EXT_SRC := $(wildcard extension/src/*.ts extension/style/* extension/schema/*) extension/package.json extension/tsconfig.json
+LABEXT := mlnb/labextension/package.json
+SERVER_CONF := $(VENV)/etc/jupyter/jupyter_server_config.d/mlnb.json
+
+labextension: $(LABEXT) $(SERVER_CONF) $(VENV)/share/jupyter/labextensions/mlnb
+
+extension/node_modules/.package-lock.json: extension/package-lock.json
+	cd extension && npm ci --no-audit --no-fund
+
+$(LABEXT): $(EXT_SRC) extension/node_modules/.package-lock.json | $(STAMP)
+	cd extension && PATH="$(abspath $(BIN)):$$PATH" npm run build
+	touch $@
+
+$(VENV)/share/jupyter/labextensions/mlnb: | $(LABEXT)
+	$(BIN)/jupyter labextension develop --overwrite .
+
+$(SERVER_CONF): jupyter-config/server-config/mlnb.json | $(STAMP)
+	mkdir -p $(@D) && cp $< $@
 
 # Debian's chromium drives the real-browser tests (never `playwright install`: it downloads).
 browser-deps:

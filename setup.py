@@ -28,6 +28,23 @@ min_python = cfg['min_python']
 lic = licenses.get(cfg['license'].lower(), (cfg['license'], None))
 dev_requirements = (cfg.get('dev_requirements') or '').split()
 
+def _data_files():
+    "The built JupyterLab extension and the config enabling the server extension, for non-editable installs."
+    import glob, os, sys
+    lab, files = 'mlnb/labextension', [('etc/jupyter/jupyter_server_config.d', ['jupyter-config/server-config/mlnb.json'])]
+    if not os.path.exists(f'{lab}/package.json'):
+        if 'bdist_wheel' in sys.argv:
+            sys.exit('mlnb: the JupyterLab extension is not built (mlnb/labextension/package.json is missing); '
+                     'run `make install` (it builds extension/ with npm) before building a wheel')
+        return files
+    by_dir = {}
+    for f in glob.glob(f'{lab}/**', recursive=True):
+        if os.path.isfile(f):
+            dest = os.path.normpath(os.path.join('share/jupyter/labextensions/mlnb', os.path.relpath(os.path.dirname(f), lab)))
+            by_dir.setdefault(dest, []).append(f)
+    by_dir.setdefault('share/jupyter/labextensions/mlnb', []).append('extension/install.json')
+    return files + sorted(by_dir.items())
+
 setuptools.setup(
     name = cfg['lib_name'],
     license = lic[0],
@@ -40,6 +57,7 @@ setuptools.setup(
     packages = setuptools.find_packages(include=['mlnb', 'mlnb.*']),
     include_package_data = True,
     package_data = {'mlnb': ['widgets/js/*', 'widgets/css/*', 'templates/**/*', 'labextension/**/*']},
+    data_files = _data_files(),
     install_requires = requirements,
     extras_require={ 'dev': dev_requirements },
     dependency_links = cfg.get('dep_links','').split(),

@@ -22,6 +22,20 @@ _EXPORTS = {
 _SUBMODULES = {"errors", "data", "schema", "validate", "pipeline", "store", "record", "publish",
                "tracking", "model", "widgets", "keras", "cli", "server"}
 
+# %% ../nbs/99_init.ipynb #53680e2c
+def _jupyter_server_extension_points() -> list[dict]:
+    "The server extension Jupyter loads for package mlnb (see `mlnb.server`)."
+    return [{"module": "mlnb"}]
+
+def _load_jupyter_server_extension(server_app):
+    "Register mlnb's `/mlnb/api/` handlers on a Jupyter server."
+    from mlnb.server import _load_jupyter_server_extension as load
+    return load(server_app)
+
+def _jupyter_labextension_paths() -> list[dict]:
+    "The prebuilt JupyterLab extension in mlnb/labextension."
+    return [{"src": "labextension", "dest": "mlnb"}]
+
 # %% ../nbs/99_init.ipynb #ce4f9298
 def __getattr__(name:str):
     "Resolve a public name or submodule on first access."
