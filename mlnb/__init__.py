@@ -13,8 +13,9 @@ import importlib
 _EXPORTS = {
     "stats": "mlnb.data", "read_table": "mlnb.data",
     "infer_schema": "mlnb.schema", "load_schema": "mlnb.schema", "save_schema": "mlnb.schema",
-    "schema_diff": "mlnb.schema",
+    "schema_diff": "mlnb.schema", "schema_frame": "mlnb.schema",
     "validate": "mlnb.validate", "anomalies_frame": "mlnb.validate", "suggest_fixes": "mlnb.validate",
+    "apply_fixes": "mlnb.validate",
     "Pipeline": "mlnb.pipeline", "record": "mlnb.record",
     "start_run": "mlnb.tracking", "get_runs": "mlnb.tracking",
     "MlnbError": "mlnb.errors",
