@@ -1,0 +1,85 @@
+"""The pipeline runner's overhead, as ratios to bare papermill running the same notebooks in the same process.
+
+Five trivial steps in a chain (each records one value and writes one file):
+  papermill   papermill.execute_notebook on each notebook in turn (the peer)
+  mlnb cold   Pipeline.run(force=True): validation, cache keys, fingerprints, store writes, run.json, plus the same
+              papermill executions
+  mlnb cached Pipeline.run() with nothing changed: no kernel starts
+  CLI cached  `mlnb run pipeline.yaml` in a fresh process with nothing changed (what cron sees), vs the papermill run
+Rounds alternate between the peers and the median is reported, so the machine's load affects both alike.
+
+    .venv/bin/python bench/bench_pipeline.py [--steps 5] [--rounds 3]
+"""
+import argparse, json, statistics, subprocess, sys, tempfile, time
+from pathlib import Path
+
+MLNB = str(Path(sys.executable).parent/"mlnb")
+
+
+def notebook(i: int) -> dict:
+    cell = lambda n, src, tags: {"cell_type": "code", "id": f"c{n}", "metadata": {"tags": tags}, "source": src,
+                                 "outputs": [], "execution_count": None}
+    code = (f"import mlnb\nprev = open('out{i - 1}.txt').read() if {i} > 0 else ''\n"
+            f"open('out{i}.txt', 'w').write(prev + str(value))\nmlnb.record('value', value)")
+    return {"nbformat": 4, "nbformat_minor": 5,
+            "metadata": {"kernelspec": {"name": "python3", "language": "python", "display_name": "Python 3"}},
+            "cells": [cell(0, f"value = {i}", ["parameters"]), cell(1, code, [])]}
+
+
+def make_workspace(root: Path, steps: int) -> Path:
+    root.mkdir(parents=True)
+    lines = ["name: bench", "steps:"]
+    for i in range(steps):
+        (root/f"s{i}.ipynb").write_text(json.dumps(notebook(i)))
+        up = f", upstream: [s{i - 1}]" if i else ""
+        lines.append(f"  s{i}: {{notebook: s{i}.ipynb, outputs: [out{i}.txt]{up}}}")
+    (root/"pipeline.yaml").write_text("\n".join(lines) + "\n")
+    return root
+
+
+def bare_papermill(ws: Path, steps: int) -> float:
+    import papermill as pm
+    out = ws/"pm"
+    out.mkdir(exist_ok=True)
+    t0 = time.perf_counter()
+    for i in range(steps):
+        pm.execute_notebook(str(ws/f"s{i}.ipynb"), str(out/f"s{i}.ipynb"), parameters={"value": i}, kernel_name="python3",
+                            progress_bar=False, cwd=str(ws), extra_arguments=["--IPKernelApp.log_level=ERROR"])
+    return time.perf_counter() - t0
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--steps", type=int, default=5)
+    ap.add_argument("--rounds", type=int, default=3)
+    args = ap.parse_args()
+    from mlnb.pipeline import Pipeline
+    import papermill  # noqa: F401  (imported once, outside the timings, for both)
+    root = Path(tempfile.mkdtemp(prefix="mlnb-bench-"))
+    quiet = lambda line: None
+    pm_t, cold_t, cached_t, cli_t = [], [], [], []
+    for r in range(args.rounds):
+        ws = make_workspace(root/f"round{r}", args.steps)
+        pm_t.append(bare_papermill(ws, args.steps))
+        p = Pipeline.load(ws)
+        t0 = time.perf_counter(); res = p.run(force=True, log=quiet); cold_t.append(time.perf_counter() - t0)
+        assert res.ok and all(s.status == "ran" for s in res.steps.values()), res
+        t0 = time.perf_counter(); res = p.run(log=quiet); cached_t.append(time.perf_counter() - t0)
+        assert all(s.status == "cached" for s in res.steps.values()), res
+        t0 = time.perf_counter()
+        proc = subprocess.run([MLNB, "run", "pipeline.yaml"], cwd=ws, capture_output=True, text=True)
+        cli_t.append(time.perf_counter() - t0)
+        assert proc.returncode == 0 and "cached" in proc.stdout, proc.stdout + proc.stderr
+    pm_m, cold_m, cached_m, cli_m = map(statistics.median, (pm_t, cold_t, cached_t, cli_t))
+    n = args.steps
+    print(f"bench_pipeline: {n} trivial steps, {args.rounds} rounds, medians")
+    print(f"  bare papermill          {pm_m:7.2f}s  ({pm_m / n:.2f}s per step)")
+    print(f"  mlnb run, cold          {cold_m:7.2f}s  ratio to papermill {cold_m / pm_m:.2f}x, "
+          f"overhead {(cold_m - pm_m) / n * 1000:+.0f} ms per step")
+    print(f"  mlnb run, all cached    {cached_m:7.2f}s  ratio to papermill {cached_m / pm_m:.3f}x "
+          f"({cached_m / n * 1000:.0f} ms per step)")
+    print(f"  `mlnb run` CLI, cached  {cli_m:7.2f}s  ratio to papermill {cli_m / pm_m:.3f}x (process start and imports included)")
+
+
+if __name__ == "__main__":
+    main()
