@@ -43,8 +43,14 @@ $(SERVER_CONF): jupyter-config/server-config/mlnb.json | $(STAMP)
 browser-deps:
 	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
 
+# The taxi pipeline end to end (a second `make demo` is all cache hits), published as a site.
 demo: install
-	$(BIN)/python examples/data_loop.py
+	$(BIN)/mlnb run examples/taxi/pipeline.yaml
+	$(BIN)/mlnb publish latest --workspace examples/taxi
+	@echo
+	@echo "Dashboards (Voila on 127.0.0.1, open the URL it prints):  $(BIN)/mlnb serve examples/taxi/site"
+	@echo "Static dashboard, no server needed:  examples/taxi/site/<run id>/index.html"
+	@echo "The step notebooks in JupyterLab:  make lab, then open examples/taxi/ (executed copies in examples/taxi/runs/)"
 
 # The notebooks and the package never drift apart: fail if exporting or cleaning would change a file.
 check-sync: install
