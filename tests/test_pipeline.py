@@ -288,10 +288,10 @@ steps:
 def test_kill_9_mid_step_then_resume(tmp_path):
     ws = workspace(tmp_path, KILLED, {
         "first.ipynb": notebook("", "open('first.txt', 'w').write('1')"),
-        "sleeper.ipynb": notebook("", "import os, time\nopen('started.txt', 'w').write('x')\n"
-                                      "time.sleep(0 if os.path.exists('fast') else 120)\nopen('slept.txt', 'w').write('z')"),
+        "sleeper.ipynb": notebook("tag = 'default'", "import os, time\nopen('started.txt', 'w').write('x')\n"
+                                      "time.sleep(0 if os.path.exists('fast') else 120)\nopen('slept.txt', 'w').write(tag)"),
     })
-    proc = subprocess.Popen([MLNB, "run", "pipeline.yaml"], cwd=ws, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    proc = subprocess.Popen([MLNB, "run", "pipeline.yaml", "-p", "sleeper.tag=given"], cwd=ws, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True, start_new_session=True)
     deadline = time.time() + 120
     while not (ws/"started.txt").exists():
@@ -311,7 +311,8 @@ def test_kill_9_mid_step_then_resume(tmp_path):
     assert code == 0, out
     doc = run_json(ws, run_id)
     assert doc["status"] == "succeeded" and doc["steps"]["sleeper"]["status"] == "ran"
-    assert [r["status"] for r in list_runs(ws)] == ["succeeded"] and (ws/"slept.txt").exists()
+    assert [r["status"] for r in list_runs(ws)] == ["succeeded"]
+    assert (ws/"slept.txt").read_text() == "given"  # the resumed run keeps the run's -p overrides
     # the killed runner's kernel noticed its parent died and exited on its own
     deadline = time.time() + 30
     while _kernels_in(ws) and time.time() < deadline:
