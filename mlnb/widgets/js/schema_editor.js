@@ -31,11 +31,15 @@ function render({ model, el }) {
   const diff = h("div", { class: "mlnb-diff-panel" });
   root.append(toolbar, error, table, diff);
   el.append(root);
+  // Enter commits a number or text field (its change event then sends the edit)
+  table.addEventListener("keydown", (e) => {
+    if (e.key === "Enter" && e.target.matches("input") && !e.target.matches(".mlnb-add-value, .mlnb-filter")) e.target.blur();
+  });
 
   function typeCell(r) {
     if (r.kind === "other") return h("span", {}, r.type);
     return h("select", { "data-field": "type", onchange: (e) => edit("set_type", r.name, { type: e.target.value }) },
-      SE_TYPES.map((t) => h("option", { value: t, selected: t === r.type }, t === "BYTES" ? "BYTES (string)" : t)));
+      SE_TYPES.map((t) => h("option", { value: t, selected: t === r.type }, t)));
   }
 
   function presenceCell(r) {
@@ -90,11 +94,16 @@ function render({ model, el }) {
     return h("div", { class: "mlnb-env" }, h("label", {}, "only", only), h("label", {}, "not", not));
   }
 
-  function thresholdCell(r, op, field) {
+  function thresholdInput(r, op, field) {
     return h("input", { type: "number", class: `mlnb-${field}`, "data-field": field, min: 0, max: 1, step: 0.01, placeholder: "off",
       title: `${field} check: the largest ${r.comparator} distance that passes (empty: no check)`,
       value: r[field] === null ? "" : String(r[field]),
       onchange: (e) => edit(op, r.name, { threshold: seNum(e.target.value) }) });
+  }
+
+  function checksCell(r) {
+    return h("div", { class: "mlnb-env mlnb-checks" }, h("label", {}, "drift", thresholdInput(r, "set_drift", "drift")),
+      h("label", {}, "skew", thresholdInput(r, "set_skew", "skew")));
   }
 
   function draw() {
@@ -111,11 +120,11 @@ function render({ model, el }) {
         h("td", {}, typeCell(r)), h("td", {}, presenceCell(r)), h("td", {}, rangeCell(r)), h("td", { class: "mlnb-values-cell" }, valuesCell(r)),
         h("td", { class: "mlnb-center" }, h("input", { type: "checkbox", class: "mlnb-deprecate", "data-field": "deprecated", checked: r.deprecated,
           title: "deprecated features are not validated", onchange: (e) => edit("deprecate", r.name, { deprecated: e.target.checked }) })),
-        h("td", {}, envCell(r)), h("td", {}, thresholdCell(r, "set_drift", "drift")), h("td", {}, thresholdCell(r, "set_skew", "skew"))));
-      if (refused) body.append(h("tr", { class: "mlnb-error-row" }, h("td", { colspan: 9 },
+        h("td", {}, envCell(r)), h("td", {}, checksCell(r))));
+      if (refused) body.append(h("tr", { class: "mlnb-error-row" }, h("td", { colspan: 8 },
         h("div", { class: "mlnb-message mlnb-error" }, "⚠ ", err.message))));
     }
-    const head = h("thead", {}, h("tr", {}, ["feature", "type", "presence", "range", "domain values", "deprecated", "environments", "drift", "skew"]
+    const head = h("thead", {}, h("tr", {}, ["feature", "type", "presence", "range", "domain values", "deprecated", "environments", "drift / skew"]
       .map((c) => h("th", { class: c === "deprecated" ? "mlnb-center" : "" }, c))));
     table.replaceChildren(rows.length ? h("table", { class: "mlnb-table mlnb-schema-table" }, head, body)
       : h("div", { class: "mlnb-empty" }, "The schema has no feature."));

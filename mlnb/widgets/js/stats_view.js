@@ -81,9 +81,9 @@ function svTable(kind, feats, names, state) {
   for (const f of feats) {
     const open = state.selected === f.name;
     out += `<tr class="mlnb-row${open ? " mlnb-open" : ""}" data-feature="${esc(f.name)}" title="click for details">` +
-      `<td class="mlnb-fname"><span class="mlnb-caret">${open ? "▾" : "▸"}</span>${esc(f.name)}<span class="mlnb-badge">${esc(f.type)}</span></td>` +
+      `<td class="mlnb-fname"><span class="mlnb-caret">${open ? "▾" : "▸"}</span><span class="mlnb-fname-text" title="${esc(f.name)}">${esc(f.name)}</span><div class="mlnb-ftype">${esc(f.type)}</div></td>` +
       cols.map(([key, , fmt]) => `<td class="mlnb-num">${svCell(f.stats, key, fmt)}</td>`).join("") +
-      `<td class="mlnb-chartcell">${svChart(f, names, state.chart, state.log, 260, false)}</td>` +
+      `<td class="mlnb-chartcell">${svChart(f, names, state.chart, state.log, 230, false)}</td>` +
       (comparing ? `<td class="mlnb-num mlnb-distance" title="${esc(f.metric || "")}">${esc(fmtNum(f.distance))}</td>` : "") + `</tr>`;
     if (open) out += `<tr class="mlnb-detail"><td colspan="${ncols}">${svDetail(f, names, state.log)}</td></tr>`;
   }
@@ -128,6 +128,7 @@ function render({ model, el }) {
   }
 
   function draw(filterText) {
+    const t0 = performance.now();
     const data = model.get("_data") || { features: [], names: [] };
     const state = { sort: model.get("sort"), reverse: model.get("reverse"), chart: model.get("chart"),
       log: model.get("log"), selected: model.get("selected") };
@@ -145,6 +146,7 @@ function render({ model, el }) {
     if (other.length) html += `<h4 class="mlnb-section">Other features</h4><p>${other.map((f) => esc(f.name)).join(", ")}</p>`;
     if (!(data.features || []).length) html += `<div class="mlnb-empty">This slice holds no feature.</div>`;
     body.innerHTML = html;
+    root.dataset.renderMs = (performance.now() - t0).toFixed(1);  // read by the browser tests and bench/
   }
 
   body.addEventListener("click", (e) => {
