@@ -307,6 +307,9 @@ def _step(self:Runner, name:str):
         if out.exists():
             artifacts.append({"path": res.notebook, "fingerprint": self.fps(out), "role": "executed_notebook"})
             res.records = read_records(out)
+            from mlnb.tracking import ingest_notebook  # runs the notebook recorded with mlnb.start_run (one writer)
+            ingest_notebook(self.store, out, {"experiment": self.spec.name, "params": plan["parameters"], "source": "pipeline",
+                                              "pipeline_run": self.run_id, "notebook": str(plan["notebook"])})
         else: res.notebook = None
         if error: return self._finish(res, "failed", t0, artifacts, reason=error.pop("message"), error=error)
         outs = {o: self.fps(self.ws/o) for o in s.outputs}
@@ -336,6 +339,7 @@ def _execute(self:Runner, name:str, out:Path) -> dict|None:
     "Run the step's notebook with papermill into `out`; None when it succeeded, else the error as a dict."
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
+    from mlnb.tracking import kernel_arguments
     s, plan = self.spec.steps[name], self.plan[name]
     meta = plan["nb"].get("metadata", {})
     language = (meta.get("kernelspec") or {}).get("language") or (meta.get("language_info") or {}).get("name") or "python"
@@ -343,7 +347,9 @@ def _execute(self:Runner, name:str, out:Path) -> dict|None:
         pm.execute_notebook(str(plan["notebook"]), str(out), parameters=plan["inject"], kernel_name=self.spec.kernel,
                             language=language, progress_bar=False, log_output=False, execution_timeout=s.timeout,
                             resources={"metadata": {"path": str(self.ws)}},  # the kernel's working directory
-                            extra_arguments=["--IPKernelApp.log_level=ERROR"])
+                            extra_arguments=["--IPKernelApp.log_level=ERROR", *kernel_arguments(  # runs record into `out`
+                                {"mode": "record", "notebook": str(plan["notebook"]), "experiment": self.spec.name,
+                                 "source": "pipeline", "pipeline_run": self.run_id})])
         return None
     except PapermillExecutionError as e:
         index, count = _failing_cell(out)
