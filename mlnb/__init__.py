@@ -11,7 +11,8 @@ import importlib
 
 # %% ../nbs/99_init.ipynb #cc2b688a
 _EXPORTS = {
-    "stats": "mlnb.data", "read_table": "mlnb.data",
+    "stats": "mlnb.data", "read_table": "mlnb.data", "load_stats": "mlnb.data", "save_stats": "mlnb.data",
+    "as_stats": "mlnb.data",
     "infer_schema": "mlnb.schema", "load_schema": "mlnb.schema", "save_schema": "mlnb.schema",
     "schema_diff": "mlnb.schema", "schema_frame": "mlnb.schema",
     "validate": "mlnb.validate", "anomalies_frame": "mlnb.validate", "suggest_fixes": "mlnb.validate",
