@@ -133,7 +133,7 @@ def test_failed_app_shows_the_error(site):
 
 def test_republish_replaces_the_site_and_flags_changed_artifacts(workspace, site):
     out = workspace / "out" / "numbers.csv"
-    out.write_text(out.read_text())  # a later run rewrote this output
+    out.write_text(out.read_text() + "7\n")  # a later run rewrote this output
     again = publish("latest", workspace=workspace)
     assert again == site
     notes = json.loads((site / "run.json").read_text())["published"]["artifact_notes"]
