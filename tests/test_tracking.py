@@ -48,6 +48,9 @@ def test_start_run_in_process_writes_the_workspace_store(ws, monkeypatch, taxi_d
     subprocess.run(["git", "-C", str(ws), "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "data"], check=True)
     head = subprocess.run(["git", "-C", str(ws), "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
     (ws / "notebooks").mkdir()
+    script = ws / "notebooks" / "train.py"  # as if `python train.py` ran in the repository
+    script.write_text("# trains\n")
+    monkeypatch.setattr(sys.modules["__main__"], "__file__", str(script))
     monkeypatch.chdir(ws / "notebooks")
     tips = (taxi_df["tip"] == "yes").mean()
     with start_run("taxi", {"model": "baseline", "rows": len(taxi_df)}) as run:
@@ -57,6 +60,7 @@ def test_start_run_in_process_writes_the_workspace_store(ws, monkeypatch, taxi_d
         run.log_artifact(ws / "data.csv")
     stored = get_run(run.run_id, ws)
     assert (stored["status"], stored["experiment"], stored["git_commit"]) == ("finished", "taxi", head)
+    assert (stored["notebook"], stored["source"]) == (str(script), "script")
     assert stored["params"] == {"model": "baseline", "rows": 10000}
     assert [p[:2] for p in stored["history"]["accuracy"]] == [[1, pytest.approx(tips - 0.02)], [2, pytest.approx(tips - 0.01)], [3, pytest.approx(tips)]]
     assert stored["metrics"]["accuracy"] == pytest.approx(tips)

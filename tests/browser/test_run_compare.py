@@ -90,6 +90,8 @@ def test_run_compare_in_jupyterlab(jupyter_lab, page, runs_ws):
     href = page.locator("tr.rc-row a.rc-link").first.get_attribute("href")
     assert href.startswith("/lab/tree/runs/sweeps/s1/") and href.endswith(".ipynb"), href
     screenshot(page, "run_compare_lab_selected")
+    page.locator(".mlnb-runs .rc-parallel").scroll_into_view_if_needed()
+    screenshot(page, "run_compare_lab_charts")
     assert_no_widget_errors(page)
     assert not page.js_errors, page.js_errors
 

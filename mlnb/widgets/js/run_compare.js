@@ -13,13 +13,19 @@ function rcConfig() {
 function rcHref(data, i) {
   const cfg = rcConfig(), base = String(cfg.baseUrl || "/").replace(/\/?$/, "/");
   const enc = (p) => p.split("/").map(encodeURIComponent).join("/");
-  const abs = data.paths[i];
+  const abs = rcPath(data, i);
   if (!abs) return null;
   if (typeof cfg.serverRoot === "string" && cfg.serverRoot && !cfg.serverRoot.startsWith("~")) {
     const root = cfg.serverRoot.replace(/\/+$/, "");
     return abs.startsWith(root + "/") ? base + "lab/tree/" + enc(abs.slice(root.length + 1)) : null;
   }
-  return data.links[i] ? base + "voila/render/" + enc(data.links[i]) : null;
+  if (data.base_link === null || data.base_link === undefined) return null;
+  return base + "voila/render/" + enc((data.base_link ? data.base_link + "/" : "") + data.paths[i]);
+}
+
+function rcPath(data, i) {  // the executed notebook's absolute path
+  const p = data.paths[i];
+  return p ? (data.base ? data.base + "/" + p : p) : null;
 }
 
 function rcIsNum(v) { return typeof v === "number" && Number.isFinite(v); }
@@ -34,6 +40,11 @@ function rcAxis(values) {
   const present = values.filter((v) => v !== null && v !== undefined);
   if (present.length && present.every(rcIsNum)) {
     let lo = Math.min(...present), hi = Math.max(...present);
+    if (lo > 0 && hi / lo >= 20) {  // learning rates and the like: a log scale spreads them out
+      const a = Math.log10(lo), b = Math.log10(hi);
+      return { kind: "log", lo, hi, pos: (v) => (rcIsNum(v) && v > 0 ? (Math.log10(v) - a) / (b - a) : null),
+        ticks: [[0, fmtNum(lo)], [0.5, fmtNum(Math.sqrt(lo * hi)) + " (log)"], [1, fmtNum(hi)]] };
+    }
     if (lo === hi) { lo -= 0.5; hi += 0.5; }
     return { kind: "num", lo, hi, pos: (v) => (rcIsNum(v) ? (v - lo) / (hi - lo) : null), ticks: [[0, fmtNum(lo)], [1, fmtNum(hi)]] };
   }
@@ -73,7 +84,7 @@ function rcParallel(data, rows, names, metric, sel, best) {
   const cols = names.map((n) => data.params[n]).concat([data.metrics[metric]]);
   const labels = names.concat([metric]);
   const axes = cols.map((c) => rcAxis(rows.map((i) => c[i])));
-  const gap = 120, L = 30, T = 22, B = 28, H = 220, W = L * 2 + gap * Math.max(labels.length - 1, 1);
+  const gap = 120, L = 60, T = 22, B = 28, H = 220, W = L * 2 + gap * Math.max(labels.length - 1, 1);
   const x = (k) => L + k * gap, y = (f) => T + (1 - f) * (H - T - B);
   let out = rcSvgOpen(W, H, "parallel"), sel_out = "";
   for (const i of rows) {
@@ -208,8 +219,8 @@ function render({ model, el }) {
         params.map((p) => h("td", { class: "mlnb-num" }, rcFmt(data.params[p][i]))),
         metrics.map((m) => h("td", { class: "mlnb-num" }, rcFmt(data.metrics[m][i]))),
         h("td", { class: "mlnb-muted" }, String(data.cols.start_time[i] || "").slice(0, 19).replace("T", " ")),
-        h("td", {}, href ? h("a", { href, target: "_blank", class: "rc-link", title: data.paths[i] }, "notebook")
-          : h("span", { class: "mlnb-muted", title: data.paths[i] || "" }, data.paths[i] ? "(outside root)" : "–")));
+        h("td", {}, href ? h("a", { href, target: "_blank", class: "rc-link", title: rcPath(data, i) }, "notebook")
+          : h("span", { class: "mlnb-muted", title: rcPath(data, i) || "" }, data.paths[i] ? "(outside root)" : "–")));
     });
     const more = rows.length > RC_MAX_ROWS ? h("div", { class: "mlnb-muted rc-more" }, `showing ${RC_MAX_ROWS} of ${rows.length.toLocaleString("en-US")}: sort or filter to see others`) : null;
     tableBox.replaceChildren(h("table", { class: "mlnb-table rc-table" }, h("thead", {}, head), h("tbody", {}, body)), more || "");
