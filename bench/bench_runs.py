@@ -11,7 +11,7 @@ Peers, same store, same result (a DataFrame of the runs, then the same filter wi
   sqlite3 + pandas      one SELECT of every execution property (read-only), pivoted in Python, DataFrame
 MLflow is not installed here (and would need its own store), so it is not a peer.
 
-    .venv/bin/python bench/bench_runs.py [--runs 10000] [--rounds 3]
+    .venv/bin/python bench/bench_runs.py [--runs 10000] [--rounds 5]
 """
 import argparse, json, random, sqlite3, tempfile, time
 from pathlib import Path
@@ -38,7 +38,8 @@ def build_store(ws: Path, n: int) -> float:
                    "ended": "2024-01-01T01:00:00.000+00:00", "duration": 12.5, "workspace": str(store.workspace),
                    "params": {"lr": lr, "units": units, "optimizer": rng.choice(["adam", "sgd"]), "epochs": 10},
                    "metrics": {m: v[-1][1] for m, v in hist.items()}, "history": hist}
-            ex = pb.Execution(type_id=store.types[RUN_TYPE], name=run["run_id"], last_known_state=pb.Execution.COMPLETE)
+            state = pb.Execution.COMPLETE if run["status"] == "finished" else pb.Execution.FAILED  # as put_run writes it
+            ex = pb.Execution(type_id=store.types[RUN_TYPE], name=run["run_id"], last_known_state=state)
             _props(ex, run)
             execs.append(ex)
         ids = store.call("put_executions", execs)
@@ -93,7 +94,7 @@ def best_of(fn, rounds: int):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=10_000)
-    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--rounds", type=int, default=5)
     args = ap.parse_args()
     import mlnb
     from mlnb.runs import filter_mask
@@ -112,6 +113,7 @@ def main():
     assert len(df) == len(pdf) == len(sdf) == args.runs, (len(df), len(pdf), len(sdf))
     assert sel["run_id"].tolist() == psel["run_id"].tolist() == ssel["run_id"].tolist()
     assert int(mask.sum()) == len(sel)
+    assert (df["status"] == "failed").sum() == args.runs // 10
     mlnb_total = t_filter
     print(f"\n{args.runs:,} runs, {len(sel):,} match `{FILTER}`; best of {args.rounds} rounds")
     rows = [("mlnb get_runs (all)", t_all), ("mlnb get_runs + filter + order", t_filter),

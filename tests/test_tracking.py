@@ -113,7 +113,7 @@ mlnb.record("rows", 100)""")
     result = mlnb.Pipeline.load(ws).run(parallel=2, log=lambda line: None)
     assert (result.steps["good"].status, result.steps["bad"].status) == ("ran", "failed")
     assert mlnb.record is not None and callable(mlnb.record)
-    runs = {r["pipeline_run"]: r for r in read_runs(ws)}
+    runs = {r["pipeline_run"]: r for r in read_runs(ws, columns=("run_id", "pipeline_run"))}
     assert len(runs) == 1 and result.run_id in runs
     df = get_runs("demo", workspace=ws, order_by="params.lr")
     assert df["status"].tolist() == ["failed", "finished"] and df["source"].tolist() == ["pipeline", "pipeline"]

@@ -43,7 +43,7 @@ function rcAxis(values) {
     if (lo > 0 && hi / lo >= 20) {  // learning rates and the like: a log scale spreads them out
       const a = Math.log10(lo), b = Math.log10(hi);
       return { kind: "log", lo, hi, pos: (v) => (rcIsNum(v) && v > 0 ? (Math.log10(v) - a) / (b - a) : null),
-        ticks: [[0, fmtNum(lo)], [0.5, fmtNum(Math.sqrt(lo * hi)) + " (log)"], [1, fmtNum(hi)]] };
+        ticks: [[0, fmtNum(lo)], [0.5, fmtNum(Math.sqrt(lo * hi))], [1, fmtNum(hi)]] };
     }
     if (lo === hi) { lo -= 0.5; hi += 0.5; }
     return { kind: "num", lo, hi, pos: (v) => (rcIsNum(v) ? (v - lo) / (hi - lo) : null), ticks: [[0, fmtNum(lo)], [1, fmtNum(hi)]] };
@@ -99,7 +99,7 @@ function rcParallel(data, rows, names, metric, sel, best) {
   out += sel_out;
   axes.forEach((a, k) => {
     out += `<line x1="${x(k)}" x2="${x(k)}" y1="${T}" y2="${H - B}" class="rc-axis"/>`;
-    out += `<text x="${x(k)}" y="${T - 8}" text-anchor="middle" class="mlnb-label">${esc(labels[k])}</text>`;
+    out += `<text x="${x(k)}" y="${T - 8}" text-anchor="middle" class="mlnb-label">${esc(labels[k] + (a.kind === "log" ? " (log)" : ""))}</text>`;
     out += a.ticks.map(([f, t]) => `<text x="${x(k) + 4}" y="${y(f) + 3}" class="mlnb-axis">${esc(String(t).slice(0, 14))}</text>`).join("");
   });
   return out + "</svg>";
@@ -114,7 +114,7 @@ function rcScatter(data, rows, param, metric, sel, best) {
   out += `<line x1="${L}" x2="${W - R}" y1="${H - B}" y2="${H - B}" class="mlnb-baseline"/><line x1="${L}" x2="${L}" y1="${T}" y2="${H - B}" class="mlnb-baseline"/>`;
   out += ax.ticks.map(([f, t]) => _axisText(sx(f), H - 14, String(t).slice(0, 12), "middle")).join("");
   out += ay.ticks.map(([f, t]) => _axisText(L - 4, sy(f) + 3, t, "end")).join("");
-  out += _axisText((L + W) / 2, H - 2, param, "middle");
+  out += _axisText((L + W) / 2, H - 2, param + (ax.kind === "log" ? " (log scale)" : ""), "middle");
   for (const i of rows) {
     const fx = ax.pos(xs[i]), fy = ay.pos(ys[i]);
     if (fx === null || fy === null) continue;
