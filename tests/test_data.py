@@ -122,6 +122,18 @@ def test_formats_give_the_same_statistics(files, taxi):
         assert [v.value for v in feature(other, "tip").string_stats.top_values] == ["yes", "no"]
 
 
+def test_compressed_and_tab_separated(tmp_path, taxi):
+    import gzip
+    with gzip.open(tmp_path / "taxi.csv.gz", "wt") as f: taxi.to_csv(f, index=False)
+    taxi.to_csv(tmp_path / "taxi.tsv", sep="\t", index=False)
+    for name in ("taxi.csv.gz", "taxi.tsv"):
+        ds = stats(tmp_path / name).datasets[0]
+        assert ds.num_examples == len(taxi) and names(ds) == set(taxi.columns)
+    (tmp_path / "bad.csv.gz").write_bytes(b"not gzip at all")
+    with pytest.raises(DataError, match="bad.csv.gz: not a readable gzip file"):
+        stats(tmp_path / "bad.csv.gz")
+
+
 def test_helper_processes_merge_to_the_same_statistics(diamonds, monkeypatch):
     monkeypatch.setattr(core, "WORKERS", 1)
     one = stats(diamonds, slice_by="cut")
@@ -298,6 +310,8 @@ def test_bad_arguments(bad, taxi):
             stats(ok, sample_rate=rate)
     with pytest.raises(ParameterError, match="expected 'auto', 'inprocess' or 'beam'"):
         stats(ok, backend="spark")
+    with pytest.raises(DataError, match="DataFrame: the data has no rows"):
+        stats(taxi.head(0))
     with pytest.raises(DataError, match="more than 1000 distinct values"):
         stats(pd.DataFrame({"id": [f"r{i}" for i in range(1500)]}), slice_by="id")
 
