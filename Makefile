@@ -24,7 +24,7 @@ EXT_SRC := $(wildcard extension/src/*.ts extension/style/* extension/schema/*) e
 LABEXT := mlnb/labextension/package.json
 SERVER_CONF := $(VENV)/etc/jupyter/jupyter_server_config.d/mlnb.json
 
-labextension: $(LABEXT) $(SERVER_CONF) $(VENV)/share/jupyter/labextensions/mlnb
+labextension: $(LABEXT) $(SERVER_CONF) $(VENV)/share/jupyter/labextensions/mlnb/install.json
 
 extension/node_modules/.package-lock.json: extension/package-lock.json
 	cd extension && npm ci --no-audit --no-fund
@@ -33,8 +33,9 @@ $(LABEXT): $(EXT_SRC) extension/node_modules/.package-lock.json | $(STAMP)
 	cd extension && PATH="$(abspath $(BIN)):$$PATH" npm run build
 	touch $@
 
-$(VENV)/share/jupyter/labextensions/mlnb: | $(LABEXT)
-	$(BIN)/jupyter labextension develop --overwrite .
+# A copy, not `jupyter labextension develop`'s symlink: Voila's file handler refuses symlinks out of its folder.
+$(VENV)/share/jupyter/labextensions/mlnb/install.json: $(LABEXT) extension/install.json
+	rm -rf $(@D) && cp -r mlnb/labextension $(@D) && cp extension/install.json $@
 
 $(SERVER_CONF): jupyter-config/server-config/mlnb.json | $(STAMP)
 	mkdir -p $(@D) && cp $< $@

@@ -4,7 +4,7 @@
 
 # %% ../nbs/40_server.ipynb #76b67fab
 from __future__ import annotations
-import asyncio, fcntl, importlib.util, json, os, re, signal, subprocess, sys, tempfile, time, uuid
+import asyncio, fcntl, importlib.util, json, os, re, signal, subprocess, sys, tempfile, threading, time, uuid
 from pathlib import Path
 from tornado import web
 from jupyter_server.base.handlers import APIHandler
@@ -15,7 +15,7 @@ from .errors import MlnbError, InputError
 __all__ = ['SKIP_DIRS', 'RUN_ID', 'DONE_STEP', 'PARAM', 'PathRefused', 'resolve_in_root', 'rel_to_root', 'find_pipelines',
            'find_workspace', 'read_run', 'summarize_run', 'list_runs', 'run_args', 'Job', 'pipeline_info',
            'PipelinesHandler', 'JobsHandler', 'JobHandler', 'RunsHandler', 'RunHandler', 'run_artifacts', 'lineage_of',
-           'ArtifactsHandler', 'LineageHandler', 'InfoHandler']
+           'ArtifactsHandler', 'LineageHandler', 'step_site', 'AppsHandler', 'InfoHandler']
 
 # %% ../nbs/40_server.ipynb #ec951948
 class PathRefused(InputError):
@@ -218,18 +218,18 @@ class Job:
                 "run": run, "log": tail}
 
     def cancel(self) -> None:
-        "Interrupt the run (SIGINT: the runner marks it interrupted and stops its kernels)."
-        if self.proc.poll() is None: os.killpg(self.proc.pid, signal.SIGINT)
+        "Interrupt the run (SIGINT to the runner: it marks the run interrupted and stops its kernels)."
+        if self.proc.poll() is None: self.proc.send_signal(signal.SIGINT)
 
 # %% ../nbs/40_server.ipynb #7b61bfa0
 def pipeline_info(root:Path, # the server root
                   path:Path # an absolute pipeline.yaml inside it
                  ) -> dict:
     "A pipeline's steps with their notebooks, upstream steps and states; `error` when it does not load."
-    from mlnb.pipeline import Pipeline
     info = {"path": rel_to_root(root, path), "workspace": rel_to_root(root, path.parent) or ".",
             "name": path.parent.name, "steps": [], "error": None}
     try:
+        from mlnb.pipeline import Pipeline
         p = Pipeline.load(path)
         states = p.status()
     except Exception as e:  # one broken pipeline.yaml must not hide the others
@@ -238,11 +238,13 @@ def pipeline_info(root:Path, # the server root
     steps = p.steps.values() if isinstance(p.steps, dict) else p.steps
     for s in steps:
         name = getattr(s, "name", None)
-        st = states.get(name) if isinstance(states, dict) else None
-        if isinstance(st, dict): st = st.get("state") or st.get("status")
+        st = (states.get(name) if isinstance(states, dict) else None) or {}
+        if not isinstance(st, dict): st = {"state": st}
         nb = getattr(s, "notebook", None)
         info["steps"].append({"name": name, "notebook": str(nb) if nb is not None else None,
-                              "upstream": list(getattr(s, "upstream", None) or []), "state": st})
+                              "upstream": list(getattr(s, "upstream", None) or []), "state": st.get("state"),
+                              "reason": st.get("reason"), "last_run": st.get("last_run"),
+                              "last_status": st.get("last_status")})
     return info
 
 # %% ../nbs/40_server.ipynb #8679c1a6
@@ -398,6 +400,33 @@ class LineageHandler(_Base):
         path = self.path_arg()
         self.send(await _in_thread(lineage_of, self.root, path))
 
+# %% ../nbs/40_server.ipynb #1decbf6d
+_PUBLISHING = threading.Lock()  # one publish at a time: publish() stages in a folder named after the process
+
+def step_site(root:Path, workspace:Path, run_id:str, step:str) -> dict:
+    """A step's published files (Voila app, static report, copy of the executed notebook), publishing the run
+    with `mlnb.publish` first when its site is missing or older than the run."""
+    run = read_run(workspace, run_id)
+    if step not in (run.get("steps") or {}): raise PathRefused(f"run '{run_id}' has no step '{step}'", status=404)
+    site, run_json = workspace / "site" / run_id, workspace / "runs" / run_id / "run.json"
+    with _PUBLISHING:
+        if not (site / "run.json").exists() or (site / "run.json").stat().st_mtime < run_json.stat().st_mtime:
+            from mlnb.publish import publish
+            publish(run_id, workspace)
+    files = (json.loads((site / "run.json").read_text()).get("steps", {}).get(step) or {}).get("site")
+    if not files: raise PathRefused(f"step '{step}' of run '{run_id}' has no executed notebook yet", status=404)
+    return {"site": rel_to_root(root, site), **{k: rel_to_root(root, site / v) for k, v in files.items()}}
+
+class AppsHandler(_Base):
+    "POST {workspace, run, step}: the step's Voila app and notebook copy from the run's published site."
+    @web.authenticated
+    async def post(self):
+        data = self.body()
+        if not all(isinstance(data.get(k), str) for k in ("workspace", "run", "step")):
+            raise web.HTTPError(400, 'expected {"workspace": path, "run": run id, "step": step name}')
+        ws = _guard(resolve_in_root, self.root, data["workspace"])
+        self.send(await _in_thread(step_site, self.root, ws, data["run"], data["step"]))
+
 # %% ../nbs/40_server.ipynb #997bd908
 class InfoHandler(_Base):
     "GET: the extension's version and optional features (Voila preview, RunCompare)."
@@ -407,7 +436,7 @@ class InfoHandler(_Base):
         exts = getattr(self.serverapp, "extension_manager", None)
         voila = bool(exts and "voila.server_extension" in getattr(exts, "extensions", {}))
         has_rc = importlib.util.find_spec("mlnb.widgets.run_compare") is not None
-        self.send({"version": __version__, "voila": voila, "voila_url": "voila/render/",
+        self.send({"version": __version__, "root": str(self.root), "voila": voila, "voila_url": "voila/render/",
                    "voila_template": self.settings.get("mlnb_voila_template"),
                    "run_compare": has_rc, "python": sys.executable})
 
@@ -429,6 +458,9 @@ def _load_jupyter_server_extension(server_app):
     web_app.settings["mlnb_jobs"] = {}
     web_app.settings["mlnb_logdir"] = Path(tempfile.mkdtemp(prefix="mlnb-jobs-"))
     web_app.settings["mlnb_voila_template"] = _configure_voila(server_app)
+    # Voila's page falls back to MathJax 2 from a CDN unless both settings are None: then it uses its bundled MathJax 3
+    web_app.settings.setdefault("mathjax_url", None)
+    web_app.settings.setdefault("mathjax_config", None)
     api = url_path_join(web_app.settings["base_url"], "mlnb", "api")
     web_app.add_handlers(".*$", [
         (url_path_join(api, "info"), InfoHandler),
@@ -439,6 +471,7 @@ def _load_jupyter_server_extension(server_app):
         (url_path_join(api, "runs", r"([^/]+)"), RunHandler),
         (url_path_join(api, "artifacts"), ArtifactsHandler),
         (url_path_join(api, "lineage"), LineageHandler),
+        (url_path_join(api, "apps"), AppsHandler),
     ])
     server_app.log.info("mlnb: API at %s (root %s)", api, web_app.settings["server_root_dir"])
 

@@ -7,6 +7,8 @@ export interface IStep {
   notebook: string | null;
   upstream: string[];
   state: string | null;
+  reason?: string | null;
+  last_run?: string | null;
 }
 
 export interface IPipeline {
@@ -59,10 +61,18 @@ export interface IJob {
 
 export interface IInfo {
   version: string;
+  root: string;
   voila: boolean;
   voila_url: string;
   voila_template: string | null;
   run_compare: boolean;
+}
+
+export interface IStepSite {
+  site: string;
+  app: string;
+  report: string;
+  notebook: string;
 }
 
 export interface IStartOptions {
@@ -119,5 +129,7 @@ export const api = {
   job: (id: string) => requestAPI<IJob>(`jobs/${id}`),
   start: (options: IStartOptions) =>
     requestAPI<IJob>('jobs', { method: 'POST', body: JSON.stringify(options) }),
-  cancel: (id: string) => requestAPI<IJob>(`jobs/${id}`, { method: 'DELETE' })
+  cancel: (id: string) => requestAPI<IJob>(`jobs/${id}`, { method: 'DELETE' }),
+  stepSite: (workspace: string, run: string, step: string) =>
+    requestAPI<IStepSite>('apps', { method: 'POST', body: JSON.stringify({ workspace, run, step }) })
 };

@@ -18,21 +18,38 @@ export namespace CommandIDs {
   export const runPipeline = 'mlnb:run-pipeline';
   export const stopRun = 'mlnb:stop-run';
   export const openNotebook = 'mlnb:open-step-notebook';
+  export const openStepApp = 'mlnb:open-step-app';
   export const openVoila = 'mlnb:open-voila';
   export const compareRuns = 'mlnb:compare-runs';
 }
 
 const PLUGIN_ID = 'mlnb:plugin';
 
-/** The Python a console runs to compare runs; says so plainly when RunCompare is missing. */
-function compareCode(runs: string[]): string {
+/**
+ * The Python a console runs to compare pipeline runs: RunCompare over the runs their steps tracked
+ * (`mlnb.start_run`), else the steps' parameters and records side by side; says plainly when RunCompare is missing.
+ */
+function compareCode(workspace: string, runs: string[]): string {
   return [
+    '# pipeline runs selected in the mlnb sidebar',
+    `workspace, pipeline_runs = ${JSON.stringify(workspace)}, ${JSON.stringify(runs)}`,
     'try:',
     '    from mlnb.widgets import RunCompare',
-    'except (ImportError, AttributeError) as _e:',
-    '    print("mlnb: RunCompare is not available in this mlnb installation:", _e)',
+    'except (ImportError, AttributeError) as e:',
+    '    print("mlnb: RunCompare is not available in this mlnb installation:", e)',
     'else:',
-    `    display(RunCompare(runs=${JSON.stringify(runs)}))`
+    '    from pathlib import Path',
+    '    from mlnb.runs import read_runs',
+    '    tracked = [r["run_id"] for r in read_runs(workspace)  # runs/<pipeline run>/<step>.ipynb tracked them',
+    '               if r.get("pipeline_run") in pipeline_runs or Path(r.get("executed_notebook") or "").parent.name in pipeline_runs]',
+    '    if tracked:',
+    '        display(RunCompare(runs=tracked, workspace=workspace))',
+    "    else:  # the steps tracked no runs: compare the steps' parameters and recorded values",
+    '        import pandas as pd',
+    '        from mlnb.store import get_run',
+    '        display(pd.DataFrame({r: {f"{s}.{k}": v for s, st in get_run(workspace, r)["steps"].items()',
+    '                                  for part in ("parameters", "records") for k, v in (st.get(part) or {}).items()}',
+    '                              for r in pipeline_runs}))'
   ].join('\n');
 }
 
@@ -53,10 +70,11 @@ const plugin: JupyterFrontEndPlugin<void> = {
     restorer: ILayoutRestorer | null,
     settings: ISettingRegistry | null
   ) => {
+    if (app.name === 'Voila') return; // Voila pages load every lab extension; the sidebar belongs to JupyterLab
     const { commands, shell } = app;
     const panel = new MlnbPanel({
-      openNotebook: path => void commands.execute(CommandIDs.openNotebook, { path }),
-      openVoila: path => void commands.execute(CommandIDs.openVoila, { path }),
+      openStep: (workspace, run, step, as) =>
+        void commands.execute(as === 'app' ? CommandIDs.openStepApp : CommandIDs.openNotebook, { workspace, run, step }),
       compare: (workspace, runs) => void commands.execute(CommandIDs.compareRuns, { workspace, runs })
     });
     shell.add(panel, 'left', { rank: 600 });
@@ -98,10 +116,35 @@ const plugin: JupyterFrontEndPlugin<void> = {
       execute: args => panel.cancel((args.pipeline as string) || panel.pipelinePaths[0])
     });
 
+    /** The published files of a run's step (the server publishes the run on first use). */
+    const stepSite = async (args: any) => {
+      try {
+        return await api.stepSite(args.workspace as string, args.run as string, args.step as string);
+      } catch (e) {
+        void showErrorMessage('mlnb: could not open the step', (e as Error).message);
+        return null;
+      }
+    };
+    const isStep = (args: any) => ['workspace', 'run', 'step'].every(k => typeof args[k] === 'string');
+
     commands.addCommand(CommandIDs.openNotebook, {
       label: 'Open Executed Step Notebook',
-      isEnabled: args => typeof args.path === 'string',
-      execute: args => commands.execute('docmanager:open', { path: args.path as string })
+      caption: "A copy of a run's executed step notebook (the original is part of the cache)",
+      isEnabled: args => typeof args.path === 'string' || isStep(args),
+      execute: async args => {
+        const path = isStep(args) ? (await stepSite(args))?.notebook : (args.path as string);
+        return path ? commands.execute('docmanager:open', { path }) : undefined;
+      }
+    });
+
+    commands.addCommand(CommandIDs.openStepApp, {
+      label: 'Open Step as Voila App',
+      caption: "A run's step as a Voila app: its stored outputs, no code",
+      isEnabled: args => isStep(args),
+      execute: async args => {
+        const site = await stepSite(args);
+        return site ? commands.execute(CommandIDs.openVoila, { path: site.app }) : undefined;
+      }
     });
 
     commands.addCommand(CommandIDs.openVoila, {
@@ -158,18 +201,21 @@ const plugin: JupyterFrontEndPlugin<void> = {
             'notebook. Runs: ' + runs.join(', '));
         }
         const base = workspace === '.' ? '' : workspace;
+        const absolute = base ? `${info.root}/${base}` : info.root;
         const console: any = await commands.execute('console:create', {
           basePath: base, cwd: base, insertMode: 'split-right', activate: true,
           kernelPreference: { name: 'python3' }
         });
         await console.sessionContext.ready;
-        console.console.inject(compareCode(runs));
+        console.console.inject(compareCode(absolute, runs));
         return console;
       }
     });
 
     if (palette) {
-      for (const command of Object.values(CommandIDs)) palette.addItem({ command, category: 'mlnb' });
+      const inPalette = [CommandIDs.openSidebar, CommandIDs.refresh, CommandIDs.runPipeline, CommandIDs.stopRun,
+                         CommandIDs.openVoila, CommandIDs.compareRuns];
+      for (const command of inPalette) palette.addItem({ command, category: 'mlnb' });
     }
   }
 };

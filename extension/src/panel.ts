@@ -23,8 +23,7 @@ export interface IPanelConfig {
 
 /** What the panel asks the plugin to do (the plugin routes these through commands). */
 export interface IPanelActions {
-  openNotebook(path: string): void;
-  openVoila(path: string): void;
+  openStep(workspace: string, run: string, step: string, as: 'notebook' | 'app'): void;
   compare(workspace: string, runIds: string[]): void;
 }
 
@@ -224,6 +223,7 @@ export class MlnbPanel extends Widget {
       ...this.pipelines.map(p => this.renderPipeline(p))
     );
     this.node.replaceChildren(body);
+    this.updateCompareButtons();
   }
 
   private renderPipeline(p: IPipeline): HTMLElement {
@@ -234,7 +234,11 @@ export class MlnbPanel extends Widget {
       const state = running && live[s.name] ? live[s.name] : s.state || 'unknown';
       return h(
         'li',
-        { className: `mlnb-step mlnb-state-${slug(state)}`, 'data-step': s.name, title: s.notebook || '' },
+        {
+          className: `mlnb-step mlnb-state-${slug(state)}`,
+          'data-step': s.name,
+          title: [s.notebook, s.reason].filter(Boolean).join(': ')
+        },
         h('span', { className: 'mlnb-dot' }),
         h('span', { className: 'mlnb-step-name' }, s.name),
         h('span', { className: 'mlnb-step-state' }, state)
@@ -296,10 +300,18 @@ export class MlnbPanel extends Widget {
     );
   }
 
+  /** Label and enable each workspace's Compare button from the selection (without re-rendering the list). */
+  private updateCompareButtons(): void {
+    const sel = this.selection;
+    this.node.querySelectorAll<HTMLButtonElement>('.mlnb-compare-button').forEach(b => {
+      const n = sel && sel.workspace === b.dataset.workspace ? sel.runs.length : 0;
+      b.disabled = n < 1;
+      b.textContent = n ? `Compare (${n})` : 'Compare';
+    });
+  }
+
   private renderRuns(workspace: string): HTMLElement {
     const runs = this.runs.get(workspace) || [];
-    const sel = this.selection;
-    const nsel = sel && sel.workspace === workspace ? sel.runs.length : 0;
     return h(
       'div',
       { className: 'mlnb-runs' },
@@ -311,11 +323,14 @@ export class MlnbPanel extends Widget {
           'button',
           {
             className: 'mlnb-button mlnb-compare-button',
-            disabled: nsel < 1,
-            title: 'Compare the selected runs with RunCompare',
-            onclick: () => this.actions.compare(workspace, sel ? sel.runs : [])
+            'data-workspace': workspace,
+            title: 'Compare the selected runs (RunCompare)',
+            onclick: () => {
+              const sel = this.selection;
+              if (sel && sel.workspace === workspace) this.actions.compare(workspace, sel.runs);
+            }
           },
-          nsel ? `Compare (${nsel})` : 'Compare'
+          'Compare'
         )
       ),
       runs.length ? null : h('div', { className: 'mlnb-empty' }, 'No runs yet.'),
@@ -337,7 +352,7 @@ export class MlnbPanel extends Widget {
       onchange: (e: Event) => {
         if ((e.target as HTMLInputElement).checked) this.selected.add(key);
         else this.selected.delete(key);
-        this.render();
+        this.updateCompareButtons();
       }
     });
     return h(
@@ -373,8 +388,8 @@ export class MlnbPanel extends Widget {
               'button',
               {
                 className: 'mlnb-link mlnb-open-notebook',
-                title: `Open ${s.notebook_path}`,
-                onclick: () => this.actions.openNotebook(s.notebook_path!)
+                title: `Open a copy of ${s.notebook_path} (from the run's published site)`,
+                onclick: () => this.actions.openStep(run.workspace, run.run_id, name, 'notebook')
               },
               'notebook'
             )
@@ -384,8 +399,8 @@ export class MlnbPanel extends Widget {
               'button',
               {
                 className: 'mlnb-link mlnb-open-voila',
-                title: `Open ${s.notebook_path} as a Voila app`,
-                onclick: () => this.actions.openVoila(s.notebook_path!)
+                title: `Open step ${name} as a Voila app`,
+                onclick: () => this.actions.openStep(run.workspace, run.run_id, name, 'app')
               },
               'app'
             )
