@@ -308,7 +308,7 @@ def test_bad_arguments(bad, taxi):
     for rate in (0, -0.1, 1.5, "half", True):
         with pytest.raises(ParameterError, match=r"expected a fraction of rows in \(0, 1\]"):
             stats(ok, sample_rate=rate)
-    with pytest.raises(ParameterError, match="expected 'auto', 'inprocess' or 'beam'"):
+    with pytest.raises(ParameterError, match="expected 'auto', 'inprocess', 'beam'"):
         stats(ok, backend="spark")
     with pytest.raises(DataError, match="DataFrame: the data has no rows"):
         stats(taxi.head(0))
