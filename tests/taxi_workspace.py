@@ -36,8 +36,9 @@ def taxi_run(tmp_path_factory) -> dict:
     if done.exists(): return json.loads(done.read_text())
     reuse = os.environ.get("MLNB_TAXI_WORKSPACE")  # debugging: a workspace where the demo already ran once
     if reuse:
-        first = sorted(Path(reuse).glob("runs/*/run.json"), key=lambda p: p.stat().st_mtime)[0].parent.name
-        return {"workspace": reuse, "run_id": first, "seconds": float("nan"), "log": ""}
+        ok = [p for p in sorted(Path(reuse).glob("runs/*/run.json"), key=lambda p: p.stat().st_mtime)
+              if json.loads(p.read_text())["status"] == "succeeded"]
+        return {"workspace": reuse, "run_id": ok[-1].parent.name, "seconds": float("nan"), "log": ""}
     workspace = base / "taxi"
     if workspace.exists(): shutil.rmtree(workspace)
     shutil.copytree(EXAMPLE, workspace, ignore=shutil.ignore_patterns(*GENERATED))

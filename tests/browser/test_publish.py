@@ -27,7 +27,7 @@ def test_published_demo_in_voila(voila, page, tmp_path_factory, tmp_path):
     page.wait_for_selector('.mlnb-index tr[data-step="push"]', timeout=180_000)
     rows = page.locator(".mlnb-index tr[data-step]")
     assert [rows.nth(i).get_attribute("data-step") for i in range(rows.count())] == STEPS
-    assert {rows.nth(i).get_attribute("data-status") for i in range(rows.count())} == {"ran"}
+    assert {rows.nth(i).get_attribute("data-status") for i in range(rows.count())} <= {"ran", "cached"}
     text = page.inner_text(".mlnb-index")
     assert re.search(r"auc 0\.\d+", text) and "blessed True" in text
     screenshot(page, "publish-index")
@@ -58,7 +58,8 @@ def test_published_demo_in_voila(voila, page, tmp_path_factory, tmp_path):
 
     # the train dashboard: the run's outputs replayed (the learning curves as SVG), nothing retrained
     page.goto(f"{base}apps/train.ipynb?token={token}")
-    page.wait_for_selector("#rendered_cells svg", timeout=180_000)
+    page.wait_for_selector("#rendered_cells .jp-RenderedSVG img", timeout=180_000)  # JupyterLab shows SVG as <img>
+    assert "cuda drivers" not in page.inner_text("#rendered_cells")  # stderr logs stay in the notebook
     screenshot(page, "publish-train")
 
     # the static report, served by Voila's file handler
