@@ -1,7 +1,7 @@
 """The data widgets' Python side on real data (taxi, diamonds): get_* functions, trait sync, schema edits through
 the editor, Accept applying fixes, and the static HTML fallback. The browser side is tests/browser/test_widgets.py."""
 from __future__ import annotations
-import json, math
+import json, math, re
 
 import nbformat
 import numpy as np
@@ -124,7 +124,7 @@ def test_stats_view_state_is_json_and_follows_the_browser(spans):
     view.set_state({"filter": "dist", "log": True, "chart": "quantiles", "selected": "distance"})
     assert (view.filter, view.log, view.chart, view.selected) == ("dist", True, "quantiles", "distance")
     html = view.to_html()
-    assert html.count("<tr>") == 1 + 1 and "<circle" in html  # one header, one feature, quantile dots
+    assert html.count("<tr>") == 1 + 1 and 'alt="quantiles of distance"' in html  # one header row, one feature
     assert repr(view).startswith("StatsView(7 features")
 
 
@@ -218,7 +218,7 @@ def test_static_fallback_in_nbconvert_html(spans):
         w.model_id: {"model_name": "AnyModel", "state": {}} for w in widgets}, "version_major": 2, "version_minor": 0}}
     html, _ = HTMLExporter().from_notebook_node(strip_widget_state(nb))
     assert "Numeric features" in html and "Categorical features" in html
-    assert html.count('class="mlnb-chart"') >= 7  # a chart per feature
+    assert len(re.findall(r'<img[^>]*class="mlnb-chart"', html)) >= 7  # a chart per feature (images: sanitizers keep those)
     assert "Changes since loaded" not in html and "company" in html  # the schema table
     assert "Unexpected string values" in html  # the anomalies
     assert "<script type=\"application/vnd.jupyter.widget-view+json\">" not in html

@@ -126,28 +126,42 @@ def test_data_widgets_in_voila(voila, page, workdir):
     assert_no_widget_errors(page)
     assert not page.js_errors, page.js_errors
     screenshot(page, "widgets-voila")
+    _shot(page.locator(".mlnb-schema"), "widgets-voila-schema")
+    _shot(page.locator(".mlnb-anomalies").nth(1), "widgets-voila-serving")
 
 
-def test_stats_view_200_features(jupyter_lab, page, tmp_path, diamonds_df):
-    "200 features (diamonds' ten columns, twenty variants each) against a second span: all rows, small payload."
+def test_200_features_and_the_static_fallback(jupyter_lab, page, tmp_path, diamonds_df):
+    """200 features (diamonds' ten columns, twenty variants each) against a second span: every row drawn from a
+    small payload. Then a notebook saved with the widgets' outputs but no kernel (untrusted): the static HTML shows."""
+    import pandas as pd
     import mlnb
     from mlnb.data import save_stats
+    from mlnb.schema import infer_schema
+    from mlnb.widgets import StatsView, SchemaEditor, AnomaliesView
     from mlnb.widgets.stats_view import get_payload
     wide = {}
     for i in range(20):
         for c in diamonds_df.columns.drop("rownames"):
-            col = diamonds_df[c]
+            col = diamonds_df[c].iloc[:8000]
             wide[f"{c}_{i:02d}"] = col * (1 + i / 10) if col.dtype.kind in "if" else col.astype(str) + f"_{i % 3}"
-    import pandas as pd
     wide = pd.DataFrame(wide)
-    a, b = mlnb.stats(wide.iloc[:30000]), mlnb.stats(wide.iloc[30000:])
+    a, b = mlnb.stats(wide.iloc[:4000]), mlnb.stats(wide.iloc[4000:])
     save_stats(a, tmp_path / "a.pb"); save_stats(b, tmp_path / "b.pb")
     payload = len(json.dumps(get_payload(a, b)))
     proto = len(a.SerializeToString()) + len(b.SerializeToString())
+    kernel = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
-        "from mlnb.widgets import StatsView\nStatsView('a.pb', 'b.pb')")])
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+        "from mlnb.widgets import StatsView\nStatsView('a.pb', 'b.pb')")], metadata={"kernelspec": kernel})
     nbformat.write(nb, tmp_path / "wide.ipynb")
+    # the same kind of outputs a papermill run leaves, in a notebook nobody trusted
+    schema = infer_schema(a)
+    outputs = [w._repr_mimebundle_()[0] for w in (StatsView(a, b), SchemaEditor(schema),
+                                                  AnomaliesView(mlnb.validate(b, schema), schema=schema))]
+    nb = nbformat.v4.new_notebook(metadata={"kernelspec": kernel}, cells=[
+        nbformat.v4.new_code_cell("w", execution_count=i + 1, outputs=[nbformat.v4.new_output("display_data", data=d)])
+        for i, d in enumerate(outputs)])
+    nbformat.write(nb, tmp_path / "static.ipynb")
+
     server = jupyter_lab(tmp_path)
     lab_run_all(page, server, "wide.ipynb")
     page.wait_for_function("() => document.querySelectorAll('.mlnb-stats tr.mlnb-row').length === 200", timeout=60_000)
@@ -158,5 +172,20 @@ def test_stats_view_200_features(jupyter_lab, page, tmp_path, diamonds_df):
     (ARTIFACTS / "widgets-200-features.json").write_text(json.dumps(
         {"features": 200, "payload_bytes": payload, "proto_bytes": proto, "render_ms": render_ms}))
     print(f"200 features: payload {payload / 1e3:.0f} kB (protos {proto / 1e3:.0f} kB), table drawn in {render_ms:.0f} ms")
-    assert payload < 600_000  # pre-binned: a few kB per feature, whatever the number of rows
+    assert payload < 400_000  # pre-binned: about a kB per feature, whatever the number of rows
     screenshot(page, "widgets-200-features")
+
+    page.goto(server.lab_url("static.ipynb"))
+    static = page.locator(".jp-OutputArea-output .mlnb-static")
+    static.nth(2).wait_for(timeout=60_000)
+    assert static.count() == 3
+    assert static.nth(0).locator("img.mlnb-chart").count() == 200
+    assert "Categorical features" in static.nth(0).text_content()
+    assert "Schema" in static.nth(1).text_content() and "carat_00" in static.nth(1).text_content()
+    assert "Anomalies" in static.nth(2).text_content()
+    assert_no_widget_errors(page)
+    static.nth(1).scroll_into_view_if_needed()
+    _shot(static.nth(1), "widgets-static-schema")
+    static.nth(0).scroll_into_view_if_needed()
+    page.locator(".jp-OutputArea-output").first.evaluate("e => e.scrollIntoView()")
+    screenshot(page, "widgets-static-stats")
