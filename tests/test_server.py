@@ -147,16 +147,23 @@ def test_run_lifecycle(env):
     produced = lin["lineage"]["produced_by"]
     assert produced["step"] == "make" and produced["run_id"] == run_id and produced["parameters"]["n"] == 4, produced
 
-    status, info = server.api("mlnb/api/pipelines?path=tiny/pipeline.yaml")
     status, site = server.api("mlnb/api/apps", "POST", {"workspace": "tiny", "run": run_id, "step": "total"})
     assert status == 200 and site["app"] == f"tiny/site/{run_id}/apps/total.ipynb", site
     assert (root / site["app"]).is_file() and (root / site["notebook"]).is_file() and (root / site["report"]).is_file()
     assert server.api("mlnb/api/apps", "POST", {"workspace": "tiny", "run": run_id, "step": "nope"})[0] == 404
     assert server.api("mlnb/api/apps", "POST", {"workspace": "../outside", "run": run_id, "step": "total"})[0] == 403
 
+    status, info = server.api("mlnb/api/pipelines?path=tiny/pipeline.yaml")
     make, total = info["steps"]  # the run overrode make.n, so with the defaults both steps would run again
     assert make["state"] == "stale" and "parameters" in make["reason"] and make["last_run"] == run_id, make
     assert total["state"] == "stale" and "upstream step 'make'" in total["reason"], total
+
+    status, job = server.api("mlnb/api/jobs", "POST", {"pipeline": "tiny/pipeline.yaml", "force": True})
+    assert status == 202, job
+    status, job = server.api(f"mlnb/api/jobs/{job['job']}", "DELETE")  # Stop: SIGINT to the runner
+    assert status == 202, job
+    job = wait_job(server, job["job"])
+    assert job["status"] == "interrupted" and job["returncode"] != 0, job
 
 
 def test_extensions_enabled():
