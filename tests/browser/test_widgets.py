@@ -112,6 +112,14 @@ def test_data_widgets_in_jupyterlab(jupyter_lab, page, workdir):
                            " && !document.querySelector('.mlnb-schema ul.mlnb-diff')")
     assert "Apr" in _domain_values(_saved_schema(workdir), "month")
     _shot(editor, "widgets-lab-schema")
+
+    # a value the statistics saw is added from the row's input, and removed again with its chip's ×
+    company = editor.locator("tr[data-feature='company']")
+    company.locator("input.mlnb-add-value").fill("Metro Jet Taxi")
+    company.locator("input.mlnb-add-value").press("Enter")
+    editor.locator("ul.mlnb-diff li", has_text="value 'Metro Jet Taxi' added to the domain").wait_for()
+    company.locator(".mlnb-chip[title='Metro Jet Taxi'] button.mlnb-chip-x").click()
+    editor.locator("ul.mlnb-diff").wait_for(state="detached")
     assert not page.js_errors, page.js_errors
     screenshot(page, "widgets-lab")
 

@@ -25,7 +25,12 @@ function render({ model, el }) {
   const save = h("button", { class: "mlnb-save mlnb-primary", onclick: () => send({ type: "save" }) }, "Save");
   const where = h("span", { class: "mlnb-muted mlnb-path" });
   const status = h("span", { class: "mlnb-status" });
-  const toolbar = h("div", { class: "mlnb-toolbar" }, h("b", {}, "Schema"), filter, undo, save, where, status);
+  const envs = h("input", { type: "text", class: "mlnb-envs", placeholder: "none",
+    title: "the environments the data comes in, e.g. TRAINING, SERVING (comma-separated)",
+    onchange: (e) => send({ type: "environments", values: seEnvs(e.target.value) }),
+    onkeydown: (e) => { if (e.key === "Enter") e.target.blur(); } });
+  const toolbar = h("div", { class: "mlnb-toolbar" }, h("b", {}, "Schema"), filter,
+    h("label", {}, "environments", envs), undo, save, where, status);
   const error = h("div", { class: "mlnb-message mlnb-error mlnb-error-banner", style: "display:none" });
   const table = h("div", { class: "mlnb-table-wrap" });
   const diff = h("div", { class: "mlnb-diff-panel" });
@@ -132,13 +137,14 @@ function render({ model, el }) {
       const again = table.querySelector(`tr[data-feature="${CSS.escape(focused[0])}"] [data-field="${CSS.escape(focused[1] || "")}"]`);
       if (again) again.focus();
     }
-    const shownErr = err.message && !rows.some((r) => r.name === err.feature);
+    const shownErr = err.message && !rows.some((r) => r.name === err.feature && (!text || r.name.toLowerCase().includes(text)));
     error.style.display = shownErr ? "" : "none";
     error.textContent = shownErr ? "⚠ " + err.message : "";
     undo.disabled = !model.get("can_undo");
     save.disabled = !model.get("path");
     save.title = model.get("path") ? `save to ${model.get("path")} (the previous file is kept in .schema_history/)` : "no path: give SchemaEditor(path=...)";
     where.textContent = model.get("path") || "";
+    if (document.activeElement !== envs) envs.value = (model.get("environments") || []).join(", ");
     status.textContent = model.get("status") || "";
     const changes = model.get("diff") || [];
     diff.replaceChildren(h("h4", { class: "mlnb-section" }, "Changes since loaded ", h("span", { class: "mlnb-count" }, `(${changes.length})`)),
@@ -146,7 +152,7 @@ function render({ model, el }) {
         : h("div", { class: "mlnb-muted mlnb-nodiff" }, "No changes: the schema is as loaded (or last saved)."));
   }
 
-  const events = "change:_rows change:diff change:error change:status change:path change:can_undo change:filter";
+  const events = "change:_rows change:diff change:error change:status change:path change:can_undo change:filter change:environments";
   model.on(events, draw);
   draw();
   return () => model.off(events, draw);
