@@ -164,13 +164,13 @@ export class MlnbPanel extends Widget {
 
   private async poll(): Promise<void> {
     this.pollTimer = null;
-    let finished = false;
+    let finished = false; // reload pipelines and runs after this poll
     for (const [path, job] of this.jobs) {
       if (!job.running) continue;
       try {
         const next = await api.job(job.job);
         this.jobs.set(path, next);
-        if (!next.running) finished = true;
+        if (!next.running || (next.run_id && !job.run_id)) finished = true; // ended, or its run just appeared
       } catch (e) {
         this.jobs.set(path, { ...job, running: false, status: 'unknown', log: (e as Error).message });
         finished = true;
