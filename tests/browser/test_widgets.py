@@ -138,7 +138,7 @@ def test_data_widgets_in_voila(voila, page, workdir):
     _shot(page.locator(".mlnb-anomalies").nth(1), "widgets-voila-serving")
 
 
-def test_200_features_and_the_static_fallback(jupyter_lab, page, tmp_path, diamonds_df):
+def test_200_features_slices_and_the_static_fallback(jupyter_lab, page, tmp_path, diamonds_df, taxi_df):
     """200 features (diamonds' ten columns, twenty variants each) against a second span: every row drawn from a
     small payload. Then a notebook saved with the widgets' outputs but no kernel (untrusted): the static HTML shows."""
     import pandas as pd
@@ -155,11 +155,13 @@ def test_200_features_and_the_static_fallback(jupyter_lab, page, tmp_path, diamo
     wide = pd.DataFrame(wide)
     a, b = mlnb.stats(wide.iloc[:4000]), mlnb.stats(wide.iloc[4000:])
     save_stats(a, tmp_path / "a.pb"); save_stats(b, tmp_path / "b.pb")
+    save_stats(mlnb.stats(taxi_df.drop(columns=["rownames"]), slice_by="local"), tmp_path / "sliced.pb")
     payload = len(json.dumps(get_payload(a, b)))
     proto = len(a.SerializeToString()) + len(b.SerializeToString())
     kernel = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
-        "from mlnb.widgets import StatsView\nStatsView('a.pb', 'b.pb')")], metadata={"kernelspec": kernel})
+        "from mlnb.widgets import StatsView\nStatsView('a.pb', 'b.pb')"),
+        nbformat.v4.new_code_cell("StatsView('sliced.pb')")], metadata={"kernelspec": kernel})
     nbformat.write(nb, tmp_path / "wide.ipynb")
     # the same kind of outputs a papermill run leaves, in a notebook nobody trusted
     schema = infer_schema(a)
@@ -172,9 +174,9 @@ def test_200_features_and_the_static_fallback(jupyter_lab, page, tmp_path, diamo
 
     server = jupyter_lab(tmp_path)
     lab_run_all(page, server, "wide.ipynb")
-    page.wait_for_function("() => document.querySelectorAll('.mlnb-stats tr.mlnb-row').length === 200", timeout=60_000)
-    assert page.locator(".mlnb-stats td.mlnb-chartcell svg").count() == 200
-    render_ms = float(page.locator(".mlnb-stats").get_attribute("data-render-ms"))
+    page.wait_for_function("() => document.querySelector('.mlnb-stats') && document.querySelector('.mlnb-stats').querySelectorAll('tr.mlnb-row').length === 200", timeout=60_000)
+    assert page.locator(".mlnb-stats").first.locator("td.mlnb-chartcell svg").count() == 200
+    render_ms = float(page.locator(".mlnb-stats").first.get_attribute("data-render-ms"))
     assert_no_widget_errors(page)
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "widgets-200-features.json").write_text(json.dumps(
@@ -182,6 +184,17 @@ def test_200_features_and_the_static_fallback(jupyter_lab, page, tmp_path, diamo
     print(f"200 features: payload {payload / 1e3:.0f} kB (protos {proto / 1e3:.0f} kB), table drawn in {render_ms:.0f} ms")
     assert payload < 400_000  # pre-binned: about a kB per feature, whatever the number of rows
     screenshot(page, "widgets-200-features")
+
+    # the slice picker: the statistics hold one dataset per value of `local`; picking one redraws from its slice
+    sliced = page.locator(".mlnb-stats").nth(1)
+    sliced.scroll_into_view_if_needed()
+    picker = sliced.locator("select.mlnb-slice")
+    options = picker.locator("option").all_text_contents()
+    assert options[0] == "All Examples" and len(options) == 3
+    assert "10,000 examples" in sliced.locator(".mlnb-legend").inner_text()
+    picker.select_option(options[1])
+    sliced.locator(".mlnb-legend", has_text=f"{(taxi_df.local == options[1].split('_')[-1]).sum():,} examples").wait_for()
+    _shot(sliced, "widgets-lab-slices")
 
     page.goto(server.lab_url("static.ipynb"))
     static = page.locator(".jp-OutputArea-output .mlnb-static")
