@@ -15,13 +15,13 @@ _EXPORTS = {
     "as_stats": "mlnb.data",
     "infer_schema": "mlnb.schema", "load_schema": "mlnb.schema", "save_schema": "mlnb.schema",
     "schema_diff": "mlnb.schema", "schema_frame": "mlnb.schema",
-    "validate": "mlnb.validate", "anomalies_frame": "mlnb.validate", "suggest_fixes": "mlnb.validate",
-    "apply_fixes": "mlnb.validate",
-    "Pipeline": "mlnb.pipeline", "record": "mlnb.record",
+    "validate": "mlnb.validation", "anomalies_frame": "mlnb.validation", "suggest_fixes": "mlnb.validation",
+    "apply_fixes": "mlnb.validation",
+    "Pipeline": "mlnb.pipeline", "record": "mlnb.recording",
     "start_run": "mlnb.tracking", "get_runs": "mlnb.tracking",
     "MlnbError": "mlnb.errors",
 }
-_SUBMODULES = {"errors", "data", "schema", "validate", "pipeline", "store", "record", "publish",
+_SUBMODULES = {"errors", "data", "schema", "validation", "pipeline", "store", "recording", "runs", "sweep", "publish",
                "tracking", "model", "widgets", "keras", "cli", "server"}
 
 # %% ../nbs/99_init.ipynb #53680e2c

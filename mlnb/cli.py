@@ -14,7 +14,7 @@ __all__ = ['COMMANDS', 'build_parser', 'main', 'run']
 COMMANDS = {
     "stats":    ("mlnb.data",     "compute dataset statistics (TFDV protos) from CSV, Parquet or TFRecord"),
     "schema":   ("mlnb.schema",   "infer, show and diff schemas"),
-    "validate": ("mlnb.validate", "validate data or statistics against a schema (drift and skew too)"),
+    "validate": ("mlnb.validation", "validate data or statistics against a schema (drift and skew too)"),
     "run":      ("mlnb.pipeline", "run a notebook pipeline (pipeline.yaml) with caching and lineage"),
     "runs":     ("mlnb.pipeline", "list, show and compare runs"),
     "lineage":  ("mlnb.pipeline", "which execution produced an artifact, from which inputs"),

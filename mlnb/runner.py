@@ -8,7 +8,7 @@ import contextlib, datetime, fcntl, hashlib, json, os, queue, re, secrets, shuti
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 from .errors import PipelineError, StepFailed
-from .record import read_records
+from .recording import read_records
 from .spec import (PipelineSpec, validate_spec, normalise_overrides, topo_order, descendants, ancestors,
                        parse_condition, eval_condition)
 from .store import Store, Fingerprints

@@ -8,7 +8,7 @@ import datetime, json, math, os, platform, secrets, socket, subprocess, sys, thr
 from pathlib import Path
 import mlnb
 from .errors import InputError, ParameterError
-from .record import MIME_TYPE as RECORD_MIME, _jsonable, record as _record
+from .recording import MIME_TYPE as RECORD_MIME, _jsonable, record as _record
 from .store import Fingerprints
 from .pipeline import find_workspace
 from .runs import tracking_store, put_run, get_runs, get_run, get_history, compare_runs
@@ -17,9 +17,6 @@ from .runs import tracking_store, put_run, get_runs, get_run, get_history, compa
 __all__ = ['MIME_TYPE', 'ENV_VAR', 'tracking_context', 'kernel_arguments', 'notebook_path', 'git_commit', 'package_versions',
            'new_run_id', 'Run', 'start_run', 'active_run', 'read_run_bundles', 'notebook_run', 'ingest_notebook',
            'cli_sweep']
-
-# %% ../nbs/50_tracking.ipynb #7e9ee98b
-if not callable(vars(mlnb).get("record")): mlnb.record = _record
 
 # %% ../nbs/50_tracking.ipynb #9294e256
 MIME_TYPE = "application/vnd.mlnb.run+json"
@@ -334,7 +331,7 @@ def notebook_run(notebook:str|Path, # the executed notebook
                  failure:dict|None=None, # {ename, evalue, ...} when papermill reported the notebook failed
                  fps:Fingerprints|None=None) -> tuple[dict, list]:
     "One run (and its artifacts) from an executed notebook: parameters, recorded runs merged, `mlnb.record` numbers."
-    from mlnb.record import read_records
+    from mlnb.recording import read_records
     fps = fps or Fingerprints()
     nb = _read_nb(notebook) if Path(notebook).exists() else {"cells": []}
     run = {"run_id": run_id, "experiment": experiment, "status": "finished", "params": dict(params), "metrics": {},

@@ -11,7 +11,7 @@ from mlnb import schema as S
 from mlnb.cli import main
 from mlnb.data import save_stats, stats
 from mlnb.errors import SchemaError
-from mlnb.validate import Fix, anomalies_frame, apply_fixes, suggest_fixes, validate
+from mlnb.validation import Fix, anomalies_frame, apply_fixes, suggest_fixes, validate
 
 T = anomalies_pb2.AnomalyInfo
 

@@ -17,12 +17,12 @@ __all__ = ['get_anomalies_frame', 'as_anomalies', 'get_anomaly_groups', 'Anomali
 
 # %% ../../nbs/24_anomalies_view.ipynb #e9c6ebae
 def _validate_module():
-    "mlnb.validate the module (`mlnb.validate` the attribute is the function)."
-    import importlib
-    return importlib.import_module("mlnb.validate")
+    "The `mlnb.validation` module, imported on first use."
+    from mlnb import validation
+    return validation
 
-def get_anomalies_frame(anomalies): # from mlnb.validate.validate
-    "One row per anomalous feature (mlnb.validate.anomalies_frame)."
+def get_anomalies_frame(anomalies): # from mlnb.validation.validate
+    "One row per anomalous feature (mlnb.validation.anomalies_frame)."
     return _validate_module().anomalies_frame(as_anomalies(anomalies))
 
 def as_anomalies(anomalies) -> anomalies_pb2.Anomalies:
@@ -42,7 +42,7 @@ _SEVERITY = {"ERROR": 0, "WARNING": 1, "UNKNOWN": 2}
 
 def _fix_key(fix) -> str: return f"{fix.feature}|{fix.kind}|{fix.description}"
 
-def get_anomaly_groups(anomalies, # from mlnb.validate.validate
+def get_anomaly_groups(anomalies, # from mlnb.validation.validate
                        schema=None, # the schema validated against: fixes are suggested only with it
                        stats=None, # the statistics validated: exact ranges in fixes, new columns
                        environment:str|None=None # the environment validated, e.g. SERVING
@@ -118,7 +118,7 @@ class AnomaliesView(MlnbWidget):
 
     @property
     def fixes(self) -> list:
-        "The suggested fixes (mlnb.validate.Fix) of the anomalies shown."
+        "The suggested fixes (mlnb.validation.Fix) of the anomalies shown."
         return list(self._fixes)
 
     def link(self, editor): # a SchemaEditor
