@@ -174,6 +174,8 @@ def test_serve(workspace, site, tmp_path):
         assert status == 200 and "hello from the run" in report
         status, _ = _get(f"{server.base}/voila/files/notebooks/make.ipynb?token={server.token}")
         assert status == 403
+        status, _ = _get(f"{server.base}/voila/render/notebooks/make.ipynb?token={server.token}")
+        assert status == 403 and not (site / "notebooks" / "out").exists()  # the step is not run again in the site
     finally:
         server.stop()
     assert server.process.poll() is not None
