@@ -4,12 +4,13 @@
 
 # %% ../nbs/40_server.ipynb #76b67fab
 from __future__ import annotations
-import asyncio, fcntl, importlib.util, json, os, re, signal, subprocess, sys, tempfile, threading, time, uuid
+import asyncio, importlib.util, json, os, re, signal, subprocess, sys, tempfile, threading, time, uuid
 from pathlib import Path
 from tornado import web
 from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import url_path_join
 from .errors import MlnbError, InputError
+from .store import run_alive
 
 # %% auto #0
 __all__ = ['SKIP_DIRS', 'RUN_ID', 'DONE_STEP', 'PARAM', 'PathRefused', 'resolve_in_root', 'rel_to_root', 'find_pipelines',
@@ -84,20 +85,10 @@ def find_workspace(root:str|Path, # the server root
                       "(a folder with pipeline.yaml)", path=str(path), status=404)
 
 # %% ../nbs/40_server.ipynb #6122a045
-def _alive(run_dir:Path) -> bool:
-    "Whether a runner still holds the run's lock (the runner's protocol: an flock on runs/<id>/.lock)."
-    lock = run_dir / ".lock"
-    if not lock.exists(): return False
-    with open(lock, "a") as f:
-        try: fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError: return True
-        fcntl.flock(f, fcntl.LOCK_UN)
-    return False
-
 def _load_run(run_dir:Path) -> dict:
     "A run.json with its status corrected: 'running' with no live runner is 'interrupted' (a killed runner)."
     run = {"run_id": run_dir.name, **json.loads((run_dir / "run.json").read_text())}
-    if run.get("status") == "running" and not _alive(run_dir): run["status"] = "interrupted"
+    if run.get("status") == "running" and not run_alive(run_dir): run["status"] = "interrupted"
     return run
 
 # %% ../nbs/40_server.ipynb #7e0b38d3

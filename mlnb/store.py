@@ -10,7 +10,7 @@ from .errors import InputError, StoreError
 
 # %% auto #0
 __all__ = ['EXECUTION_TYPES', 'ARTIFACT_TYPES', 'CONTEXT_TYPES', 'STATES', 'Fingerprints', 'fingerprint', 'artifact_type',
-           'store_setting', 'connection_config', 'Store', 'list_runs', 'get_run', 'lineage']
+           'store_setting', 'connection_config', 'Store', 'run_alive', 'list_runs', 'get_run', 'lineage']
 
 # %% ../nbs/10_store.ipynb #c67bf399
 _SKIP_DIRS = {"__pycache__", ".ipynb_checkpoints"}
@@ -404,9 +404,10 @@ def last_execution(self:Store, pipeline:str, step:str, statuses:tuple=()) -> dic
     return None
 
 # %% ../nbs/10_store.ipynb #bc0f99f6
-def _alive(workspace:Path, run_id:str) -> bool:
-    "Whether a process still holds the run's lock."
-    lock = workspace/"runs"/run_id/".lock"
+def run_alive(run_dir:Path # a run's folder, `<workspace>/runs/<run_id>`
+             ) -> bool:
+    "Whether a runner still holds the run's lock (an flock on `runs/<run_id>/.lock`, released when it dies)."
+    lock = Path(run_dir)/".lock"
     if not lock.exists(): return False
     with open(lock, "a") as f:
         try: fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -417,7 +418,7 @@ def _alive(workspace:Path, run_id:str) -> bool:
 def _run_dict(ctx, workspace:Path) -> dict:
     p = _plain(ctx)
     status = p.get("status", "unknown")
-    if status == "running" and not _alive(workspace, ctx.name): status = "interrupted"
+    if status == "running" and not run_alive(workspace/"runs"/ctx.name): status = "interrupted"
     return {"run_id": ctx.name, "pipeline": p.get("pipeline"), "spec": p.get("spec"), "status": status,
             "started": p.get("started"), "ended": p.get("ended"),
             "options": json.loads(p["options"]) if p.get("options") else {}}
