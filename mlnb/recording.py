@@ -39,7 +39,7 @@ def _bundle(name:str, value) -> dict:
 def record(name:str, # what is recorded, e.g. "anomalies" (an identifier, so `when: step.name == ...` can use it)
            value # a number, string, bool, None, or list/dict of them; numpy scalars are converted
           ):
-    "Record a value of this step: shown in the notebook, ingested into the metadata store by the runner."
+    "Record a value of this step: shown once in the notebook, ingested into the metadata store by the runner."
     bundle = _bundle(name, value)
     try:
         from IPython import get_ipython
@@ -49,7 +49,6 @@ def record(name:str, # what is recorded, e.g. "anomalies" (an identifier, so `wh
     else:
         from IPython.display import display
         display(bundle, raw=True)
-    return bundle[MIME_TYPE]["value"]
 
 # %% ../nbs/11_recording.ipynb #9c115a70
 def read_records(notebook:str|Path|dict # an executed notebook: path or parsed JSON
