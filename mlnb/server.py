@@ -449,9 +449,10 @@ def _load_jupyter_server_extension(server_app):
     web_app.settings["mlnb_jobs"] = {}
     web_app.settings["mlnb_logdir"] = Path(tempfile.mkdtemp(prefix="mlnb-jobs-"))
     web_app.settings["mlnb_voila_template"] = _configure_voila(server_app)
-    # Voila's page falls back to MathJax 2 from a CDN unless both settings are None: then it uses its bundled MathJax 3
-    web_app.settings.setdefault("mathjax_url", None)
-    web_app.settings.setdefault("mathjax_config", None)
+    # Voila's page falls back to MathJax from a CDN unless these are empty: then it uses its bundled MathJax 3.
+    # Empty strings, not None: Jupyter Notebook 7's pages need strings here.
+    web_app.settings.setdefault("mathjax_url", "")
+    web_app.settings.setdefault("mathjax_config", "")
     api = url_path_join(web_app.settings["base_url"], "mlnb", "api")
     web_app.add_handlers(".*$", [
         (url_path_join(api, "info"), InfoHandler),

@@ -96,13 +96,15 @@ def _jupyter_env(tmp: Path) -> dict:
 
 @pytest.fixture
 def jupyter_lab(tmp_path_factory):
-    """Factory: `jupyter_lab(root_dir)` starts JupyterLab on 127.0.0.1 with a token; stopped after the test."""
+    """Factory: `jupyter_lab(root_dir)` starts JupyterLab on 127.0.0.1 with a token; stopped after the test.
+
+    `jupyter_lab(root_dir, app="notebook")` starts Jupyter Notebook 7 instead."""
     started = []
 
-    def start(root_dir, *args: str) -> Server:
+    def start(root_dir, *args: str, app: str = "lab") -> Server:
         tmp = tmp_path_factory.mktemp("lab")
         port, token, log = free_port(), secrets.token_hex(16), tmp / "lab.log"
-        cmd = [str(BIN / "jupyter"), "lab", "--no-browser", "--allow-root", "--ServerApp.ip=127.0.0.1",
+        cmd = [str(BIN / "jupyter"), app, "--no-browser", "--allow-root", "--ServerApp.ip=127.0.0.1",
                f"--ServerApp.port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
                f"--ServerApp.root_dir={root_dir}", *args]
         proc = subprocess.Popen(cmd, cwd=root_dir, env=_jupyter_env(tmp), stdout=log.open("w"),
@@ -216,3 +218,18 @@ def assert_no_widget_errors(page) -> None:
     text = page.inner_text("body")
     for bad in ("Error displaying widget", "Failed to load model class", "Error rendering output"):
         assert bad not in text, f"the page shows '{bad}'"
+
+
+def notebook7_run_all(page, server: Server, notebook: str, timeout: float = 240_000) -> None:
+    """Open `notebook` in Jupyter Notebook 7, Run All Cells from the Run menu, wait until every code cell ran."""
+    page.goto(f"{server.url}notebooks/{notebook}?token={server.token}")
+    page.wait_for_selector(".jp-Notebook", timeout=timeout)
+    page.wait_for_function(  # the kernel is connected once the toolbar's kernel name is shown
+        "() => /Python/.test(document.body.innerText)", timeout=timeout)
+    page.click("li.lm-MenuBar-item:has-text('Run')")
+    page.click("li.lm-Menu-item:has-text('Run All Cells')")
+    page.wait_for_function(
+        """() => {
+          const ps = [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')];
+          return ps.length > 0 && ps.every(p => /\\[\\d+\\]/.test(p.textContent));
+        }""", timeout=timeout)
