@@ -57,21 +57,46 @@ class Server:
             except ValueError: return e.code, raw.decode(errors="replace")
 
 
-def _wait_ready(url: str, proc: subprocess.Popen, log: Path, timeout: float = 90) -> None:
-    "Poll `url` until it answers (any HTTP status below 500), or fail with the server's log."
+class PortTaken(RuntimeError):
+    "The server could not bind its port: another process took it between `free_port()` and the bind."
+
+
+def _wait_ready(url: str, proc: subprocess.Popen, log: Path, timeout: float = 90, ok_below: int = 500) -> None:
+    """Poll `url` until it answers with a status below `ok_below` from our own process, or fail with its log.
+
+    With a token in `url`, pass ok_below=400: another server answering on a reused port says 403, not 200."""
     deadline = time.time() + timeout
     while time.time() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
+            text = log.read_text()
+            if "already in use" in text or "not available" in text or "Address already in use" in text:
+                raise PortTaken(text[-500:])
+            raise RuntimeError(f"server exited with {proc.returncode}:\n{text[-3000:]}")
         try:
             with urllib.request.urlopen(url, timeout=5) as r:
-                if r.status < 500: return
+                status = r.status
         except urllib.error.HTTPError as e:
-            if e.code < 500: return
+            status = e.code
         except OSError:
-            pass
+            status = None
+        if status is not None and status < ok_below:
+            time.sleep(0.3)  # a server that lost the port race exits at once: make sure ours is the one answering
+            if proc.poll() is None: return
         time.sleep(0.3)
     raise RuntimeError(f"server not ready after {timeout}s:\n{log.read_text()[-3000:]}")
+
+
+def _start(make_cmd, url_of, cwd, env, log: Path, started: list, attempts: int = 3, **wait):
+    "Start a server on a free port, trying another port when the chosen one was taken meanwhile."
+    for attempt in range(attempts):
+        port = free_port()
+        proc = subprocess.Popen(make_cmd(port), cwd=cwd, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
+        started.append(proc)
+        try:
+            _wait_ready(url_of(port), proc, log, **wait)
+            return port, proc
+        except PortTaken:
+            if attempt == attempts - 1: raise
 
 
 def _stop(proc: subprocess.Popen) -> None:
@@ -103,16 +128,13 @@ def jupyter_lab(tmp_path_factory):
 
     def start(root_dir, *args: str, app: str = "lab") -> Server:
         tmp = tmp_path_factory.mktemp("lab")
-        port, token, log = free_port(), secrets.token_hex(16), tmp / "lab.log"
-        cmd = [str(BIN / "jupyter"), app, "--no-browser", "--allow-root", "--ServerApp.ip=127.0.0.1",
-               f"--ServerApp.port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
-               f"--ServerApp.root_dir={root_dir}", *args]
-        proc = subprocess.Popen(cmd, cwd=root_dir, env=_jupyter_env(tmp), stdout=log.open("w"),
-                                stderr=subprocess.STDOUT)
-        started.append(proc)
-        url = f"http://127.0.0.1:{port}/"
-        _wait_ready(f"{url}api/status?token={token}", proc, log)
-        return Server(url, token, proc, log, Path(root_dir))
+        token, log = secrets.token_hex(16), tmp / "lab.log"
+        cmd = lambda port: [str(BIN / "jupyter"), app, "--no-browser", "--allow-root", "--ServerApp.ip=127.0.0.1",
+                            f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
+                            f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root_dir}", *args]
+        port, proc = _start(cmd, lambda port: f"http://127.0.0.1:{port}/api/status?token={token}", root_dir,
+                            _jupyter_env(tmp), log, started, ok_below=400)
+        return Server(f"http://127.0.0.1:{port}/", token, proc, log, Path(root_dir))
 
     yield start
     for p in started: _stop(p)
@@ -129,18 +151,19 @@ def voila(tmp_path_factory):
     def start(target=None, *args: str, cmd: list | None = None, port: int | None = None, cwd=None) -> Server:
         tmp = tmp_path_factory.mktemp("voila")
         log = tmp / "voila.log"
-        if cmd is None:
-            port = free_port()
-            cmd = [str(BIN / "voila"), str(target), "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1",
-                   "--template=mlnb", *args]
         root = Path(cwd or (Path(target).parent if target and Path(target).is_file() else target or "."))
         env = _jupyter_env(tmp)
         env["JUPYTER_PATH"] = os.pathsep.join(filter(None, [str(VOILA_TEMPLATES), env.get("JUPYTER_PATH")]))
-        proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
-        started.append(proc)
-        url = f"http://127.0.0.1:{port}/"
-        _wait_ready(url, proc, log, timeout=120)
-        return Server(url, "", proc, log, root)
+        url_of = lambda port: f"http://127.0.0.1:{port}/"
+        if cmd is None:
+            make = lambda port: [str(BIN / "voila"), str(target), "--no-browser", f"--port={port}",
+                                 "--Voila.ip=127.0.0.1", "--template=mlnb", *args]
+            port, proc = _start(make, url_of, root, env, log, started, timeout=120)
+        else:  # a launcher with its own port: no retry possible
+            proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
+            started.append(proc)
+            _wait_ready(url_of(port), proc, log, timeout=120)
+        return Server(url_of(port), "", proc, log, root)
 
     yield start
     for p in started: _stop(p)
