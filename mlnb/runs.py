@@ -57,6 +57,13 @@ def tracking_store(workspace:str|Path=".", # the workspace (see `mlnb.tracking.f
 # %% ../nbs/54_runs.ipynb #ecc6cdc4
 _ROLES_OUT = {"executed_notebook", "artifact"}
 
+def _in_workspace(store:Store, a:dict) -> dict:
+    "An artifact entry with its path relative to the workspace when it lies inside (as pipelines record them)."
+    path = Path(a["path"])
+    if path.is_absolute() and path.resolve().is_relative_to(store.workspace):
+        return {**a, "path": path.resolve().relative_to(store.workspace).as_posix()}
+    return a
+
 def put_run(store:Store, # from `tracking_store`
             run:dict, # run_id, experiment, status, params, metrics, history, times, notebook, ... (see `Run.to_dict`)
             artifacts:list|tuple=() # [{path, fingerprint, role}]: role "notebook" (input), "executed_notebook" or "artifact"
@@ -67,19 +74,7 @@ def put_run(store:Store, # from `tracking_store`
                       last_known_state=pb.Execution.State.Value(RUN_STATES.get(run.get("status"), "UNKNOWN")))
     if run.get("execution_id"): ex.id = run["execution_id"]
     _props(ex, {k: run.get(k) for k in RUN_PROPERTIES} | {"workspace": str(store.workspace)})
-    pairs, seen = [], set()
-    for a in artifacts:
-        if not a.get("fingerprint"): continue
-        path = Path(a["path"])
-        if path.is_absolute() and path.resolve().is_relative_to(store.workspace):  # as pipelines record them
-            a = {**a, "path": path.resolve().relative_to(store.workspace).as_posix()}
-        art = store._artifact(a, run["run_id"])
-        kind = pb.Event.OUTPUT if a["role"] in _ROLES_OUT else pb.Event.INPUT
-        if (art.external_id, kind) in seen: continue
-        seen.add((art.external_id, kind))
-        ev = pb.Event(type=kind)
-        ev.path.steps.add().key = a["role"]
-        pairs.append((art, ev))
+    pairs = store.artifact_events([_in_workspace(store, a) for a in artifacts], run["run_id"], _ROLES_OUT)
     with store.transaction():
         contexts = [store._context(EXPERIMENT_TYPE, run["experiment"], {"workspace": str(store.workspace)})]
         if run.get("sweep_id"): contexts.append(store._context(SWEEP_TYPE, run["sweep_id"], {"workspace": str(store.workspace)}))

@@ -305,6 +305,26 @@ def _artifact(self:Store, a:dict, step:str):
     return art
 
 @patch
+def artifact_events(self:Store,
+                    artifacts:list|tuple, # [{path, fingerprint, role}]; entries without a fingerprint are left out
+                    owner:str, # the step or run the artifacts belong to (kept as an artifact property)
+                    out_roles:set # roles that are outputs of the execution; every other role is an input
+                   ) -> list:
+    "(Artifact, Event) pairs for `put_execution`: one per artifact and direction."
+    from ml_metadata.proto import metadata_store_pb2 as pb
+    pairs, seen = [], set()
+    for a in artifacts:
+        if not a.get("fingerprint"): continue
+        art = self._artifact(a, owner)
+        kind = pb.Event.OUTPUT if a["role"] in out_roles else pb.Event.INPUT
+        if (art.external_id, kind) in seen: continue
+        seen.add((art.external_id, kind))
+        ev = pb.Event(type=kind)
+        ev.path.steps.add().key = a["role"]
+        pairs.append((art, ev))
+    return pairs
+
+@patch
 def record_step(self:Store,
                 run_id:str, # the run this decision belongs to
                 pipeline:str, # the pipeline's name
@@ -318,16 +338,7 @@ def record_step(self:Store,
     _props(ex, {k: step.get(k) for k in EXECUTION_TYPES["mlnb.Step"]} |
            {"run_id": run_id, "pipeline": pipeline, "workspace": str(self.workspace),
             "cached": step["status"] == "cached", "duration": float(step.get("duration") or 0.0)})
-    pairs, seen = [], set()
-    for a in artifacts:
-        if not a.get("fingerprint"): continue
-        art = self._artifact(a, step["step"])
-        kind = pb.Event.OUTPUT if a["role"] in _OUT_ROLES else pb.Event.INPUT
-        if (art.external_id, kind) in seen: continue
-        seen.add((art.external_id, kind))
-        ev = pb.Event(type=kind)
-        ev.path.steps.add().key = a["role"]
-        pairs.append((art, ev))
+    pairs = self.artifact_events(artifacts, step["step"], _OUT_ROLES)
     with self.transaction():
         contexts = [self._context("mlnb.Pipeline", pipeline), self._context("mlnb.Run", run_id)]
         eid, _, _ = self.call("put_execution", ex, pairs, contexts, reuse_context_if_already_exist=True,

@@ -222,10 +222,8 @@ def wait_kernel_idle(page, timeout: float = 120_000) -> None:
         ".some(e => /Idle/.test(e.textContent))", timeout=timeout)
 
 
-def lab_run_all(page, server: Server, notebook: str, timeout: float = 240_000) -> None:
-    """Open `notebook` in JupyterLab, Run All Cells from the Run menu, wait until every code cell ran."""
-    page.goto(server.lab_url(notebook))
-    wait_kernel_idle(page, timeout)
+def _run_all_cells(page, timeout: float) -> None:
+    "Run > Run All Cells (JupyterLab and Notebook 7 share the menu), then wait until every code cell has run."
     page.click("li.lm-MenuBar-item:has-text('Run')")
     page.click("li.lm-Menu-item:has-text('Run All Cells')")
     page.wait_for_function(
@@ -233,6 +231,13 @@ def lab_run_all(page, server: Server, notebook: str, timeout: float = 240_000) -
           const ps = [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')];
           return ps.length > 0 && ps.every(p => /\\[\\d+\\]/.test(p.textContent));
         }""", timeout=timeout)
+
+
+def lab_run_all(page, server: Server, notebook: str, timeout: float = 240_000) -> None:
+    """Open `notebook` in JupyterLab, Run All Cells from the Run menu, wait until every code cell ran."""
+    page.goto(server.lab_url(notebook))
+    wait_kernel_idle(page, timeout)
+    _run_all_cells(page, timeout)
     wait_kernel_idle(page, timeout)
 
 
@@ -247,12 +252,11 @@ def notebook7_run_all(page, server: Server, notebook: str, timeout: float = 240_
     """Open `notebook` in Jupyter Notebook 7, Run All Cells from the Run menu, wait until every code cell ran."""
     page.goto(f"{server.url}notebooks/{notebook}?token={server.token}")
     page.wait_for_selector(".jp-Notebook", timeout=timeout)
-    page.wait_for_function(  # the kernel is connected once the toolbar's kernel name is shown
-        "() => /Python/.test(document.body.innerText)", timeout=timeout)
-    page.click("li.lm-MenuBar-item:has-text('Run')")
-    page.click("li.lm-Menu-item:has-text('Run All Cells')")
-    page.wait_for_function(
-        """() => {
-          const ps = [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')];
-          return ps.length > 0 && ps.every(p => /\\[\\d+\\]/.test(p.textContent));
-        }""", timeout=timeout)
+    # Notebook 7 may ask which kernel to start (JupyterLab starts the notebook's own): take the one offered
+    ready = ".jp-Notebook-ExecutionIndicator[data-status='idle']"
+    page.wait_for_selector(f"{ready}, .jp-Dialog button:has-text('Select')", timeout=timeout)
+    page.wait_for_timeout(1500)  # the dialog can follow the indicator
+    if page.locator(".jp-Dialog button:has-text('Select')").count():
+        page.click(".jp-Dialog button:has-text('Select')")
+    page.wait_for_selector(ready, timeout=timeout)
+    _run_all_cells(page, timeout)
