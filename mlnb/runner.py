@@ -15,7 +15,7 @@ from .store import Store, Fingerprints
 
 # %% auto #0
 __all__ = ['env_fingerprint', 'StepResult', 'RunResult', 'FileLock', 'cache_key', 'step_cache_key', 'find_cache_hit',
-           'new_run_id', 'Runner']
+           'new_run_id', 'Runner', 'stderr_to']
 
 # %% ../nbs/13_runner.ipynb #7388755e
 def _env_signature() -> str:
@@ -324,6 +324,18 @@ def _step(self:Runner, name:str):
         self._finish(res, "ran", t0, artifacts)
     finally: lock.release()
 
+# %% ../nbs/13_runner.ipynb #5e668437
+def stderr_to(log:Path # the file that receives the kernel process's stderr (TensorFlow's start-up lines, warnings)
+             ):
+    "A kernel manager class for papermill whose kernels write their stderr to `log`, not to the runner's terminal."
+    from jupyter_client.manager import AsyncKernelManager
+    class KernelManager(AsyncKernelManager):
+        async def _async_launch_kernel(self, kernel_cmd, **kw):
+            with open(log, "ab") as f:  # the kernel process keeps its own copy of the descriptor
+                kw.setdefault("stderr", f)
+                return await super()._async_launch_kernel(kernel_cmd, **kw)
+    return KernelManager
+
 # %% ../nbs/13_runner.ipynb #45d5c9cf
 def _failing_cell(out:Path) -> tuple[int|None, int|None]:
     "(index in the source notebook, execution count) of the cell papermill marked as failed."
@@ -351,6 +363,7 @@ def _execute(self:Runner, name:str, out:Path) -> dict|None:
         pm.execute_notebook(str(plan["notebook"]), str(out), parameters=plan["inject"], kernel_name=self.spec.kernel,
                             language=language, progress_bar=False, log_output=False, execution_timeout=s.timeout,
                             resources={"metadata": {"path": str(self.ws)}},  # the kernel's working directory
+                            kernel_manager_class=stderr_to(out.with_suffix(".log")),
                             extra_arguments=["--IPKernelApp.log_level=ERROR", *kernel_arguments(  # runs record into `out`
                                 {"mode": "record", "notebook": str(plan["notebook"]), "experiment": self.spec.name,
                                  "source": "pipeline", "pipeline_run": self.run_id})])

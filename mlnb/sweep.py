@@ -9,7 +9,7 @@ from pathlib import Path
 from .errors import InputError, ParameterError, PipelineError, missing_dependency
 from .spec import read_notebook, inspect_parameters, source_hash, coerce_value, CliText
 from .store import Fingerprints, _props
-from .runner import cache_key, env_fingerprint, find_cache_hit, FileLock, _failing_cell
+from .runner import cache_key, env_fingerprint, find_cache_hit, FileLock, _failing_cell, stderr_to
 from .runs import tracking_store, put_run, RUN_TYPE, SWEEP_TYPE
 from .tracking import kernel_arguments, notebook_run, new_run_id, git_commit, package_versions, _now
 from .pipeline import find_workspace
@@ -180,16 +180,6 @@ def _key(self:Sweep, entry:dict, env:str, fps:Fingerprints) -> str:
                       "inputs": inputs, "env": env, "kernel": self.kernel})
 
 # %% ../nbs/51_sweep.ipynb #7d0d22d2
-def _kernel_manager(log:Path):
-    "A kernel manager class whose kernels send their process stderr to `log`."
-    from jupyter_client.manager import AsyncKernelManager
-    class KernelManager(AsyncKernelManager):
-        async def _async_launch_kernel(self, kernel_cmd, **kw):
-            with open(log, "ab") as f:  # the kernel process keeps its own copy of the descriptor
-                kw.setdefault("stderr", f)
-                return await super()._async_launch_kernel(kernel_cmd, **kw)
-    return KernelManager
-
 @patch
 def _execute(self:Sweep, entry:dict, out:Path) -> dict|None:
     "Run the notebook for one combination into `out`; None when it succeeded, else the failure."
@@ -200,7 +190,7 @@ def _execute(self:Sweep, entry:dict, out:Path) -> dict|None:
     try:
         pm.execute_notebook(str(self.notebook), str(out), parameters=entry["inject"], kernel_name=self.kernel,
                             progress_bar=False, log_output=False, execution_timeout=self.timeout,
-                            cwd=str(self.notebook.parent), kernel_manager_class=_kernel_manager(out.with_suffix(".log")),
+                            cwd=str(self.notebook.parent), kernel_manager_class=stderr_to(out.with_suffix(".log")),
                             extra_arguments=["--IPKernelApp.log_level=ERROR", *kernel_arguments(ctx)])
         return None
     except PapermillExecutionError as e: ename, evalue = e.ename, e.evalue
