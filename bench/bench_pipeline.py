@@ -54,8 +54,8 @@ def main():
     ap.add_argument("--steps", type=int, default=5)
     ap.add_argument("--rounds", type=int, default=3)
     args = ap.parse_args()
-    from mlnb import runner
-    from mlnb.pipeline import Pipeline
+    from mlnb.pipeline import runner
+    from mlnb.pipeline.api import Pipeline
     import papermill  # noqa: F401  (imported once, outside the timings, for both)
     inside = []  # seconds spent inside papermill during an mlnb run: the rest is the runner's own work
     execute = runner.Runner._execute

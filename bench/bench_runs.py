@@ -20,8 +20,8 @@ from pathlib import Path
 def build_store(ws: Path, n: int) -> float:
     "Write n runs with mlnb's types (in batches through the MLMD API); seconds taken."
     from ml_metadata.proto import metadata_store_pb2 as pb
-    from mlnb.runs import RUN_TYPE, EXPERIMENT_TYPE, tracking_store
-    from mlnb.store import _props
+    from mlnb.runs.query import RUN_TYPE, EXPERIMENT_TYPE, tracking_store
+    from mlnb.metadata.store import _props
     t0 = time.perf_counter()
     store = tracking_store(ws)
     rng = random.Random(0)
@@ -53,7 +53,7 @@ FILTER, ORDER = "metrics.auc > 0.8 and params.lr < 0.1", ["metrics.auc DESC"]
 def peer_mlmd(ws: Path):
     import pandas as pd
     from ml_metadata.metadata_store import metadata_store
-    from mlnb.store import connection_config
+    from mlnb.metadata.store import connection_config
     mlmd = metadata_store.MetadataStore(connection_config(ws))
     rows = []
     for e in mlmd.get_executions_by_type("mlnb.TrackedRun"):
@@ -97,7 +97,7 @@ def main():
     ap.add_argument("--rounds", type=int, default=5)
     args = ap.parse_args()
     import mlnb
-    from mlnb.runs import filter_mask
+    from mlnb.runs.query import filter_mask
     from mlnb.widgets.run_compare import get_runs_frame, get_payload
     ws = Path(tempfile.mkdtemp(prefix="mlnb-bench-runs-")) / "ws"
     (ws / ".mlnb").mkdir(parents=True)

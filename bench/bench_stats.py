@@ -52,9 +52,9 @@ def timed(fn, repeat=1):
 
 def peak_memory(path: Path) -> dict:
     "Peak RSS of a fresh process computing the statistics (and of its helper processes), and of one only importing."
-    code = ("import resource, sys, mlnb.data, tensorflow_data_validation\n"
+    code = ("import resource, sys, mlnb.data.statistics, tensorflow_data_validation\n"
             "base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
-            "s = mlnb.data.stats(sys.argv[1]) if sys.argv[1] != '-' else None\n"
+            "s = mlnb.data.statistics.stats(sys.argv[1]) if sys.argv[1] != '-' else None\n"
             "print(base, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,"
             " resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, s.datasets[0].num_examples if s else 0)")
     out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True,
@@ -100,18 +100,18 @@ def main():
     quick = "--quick" in sys.argv
     import pyarrow.csv as pcsv
     import tensorflow_data_validation as tfdv
-    import mlnb.data
+    import mlnb.data.statistics
     csv = flights_csv()
     size = csv.stat().st_size
     print(f"flights.csv: {size / 1e6:.1f} MB, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}")
 
-    mlnb.data.stats(csv)  # warm up: lazy imports, page cache
+    mlnb.data.statistics.stats(csv)  # warm up: lazy imports, page cache
     read = timed(lambda: pcsv.read_csv(csv), repeat=5)
-    ours = timed(lambda: mlnb.data.stats(csv), repeat=5)
-    import mlnb.stats_core
-    mlnb.stats_core.WORKERS = 1
-    single = timed(lambda: mlnb.data.stats(csv), repeat=3)
-    mlnb.stats_core.WORKERS = None
+    ours = timed(lambda: mlnb.data.statistics.stats(csv), repeat=5)
+    import mlnb.data.stats_inprocess
+    mlnb.data.stats_inprocess.WORKERS = 1
+    single = timed(lambda: mlnb.data.statistics.stats(csv), repeat=3)
+    mlnb.data.stats_inprocess.WORKERS = None
     theirs_df = timed(lambda: tfdv.generate_statistics_from_dataframe(read[2].to_pandas()))
     out = WORK / "tfdv_stats.tfrecord"
     theirs = timed(lambda: tfdv.generate_statistics_from_csv(str(csv), output_path=str(out)))

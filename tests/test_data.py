@@ -1,4 +1,4 @@
-"""mlnb.data: statistics agree with TFDV's own, on real data, on both backends; bad input gets clear errors."""
+"""mlnb.data.statistics: statistics agree with TFDV's own, on real data, on both backends; bad input gets clear errors."""
 import os, subprocess, sys, warnings
 from pathlib import Path
 
@@ -6,11 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import mlnb.stats_core as core
+import mlnb.data.stats_inprocess as core
 from mlnb.cli import main
-from mlnb.data import as_stats, load_stats, save_stats, stats
+from mlnb.data.statistics import as_stats, load_stats, save_stats, stats
 from mlnb.errors import DataError, ParameterError
-from mlnb.io import read_table
+from mlnb.data.sources import read_table
 
 ROOT = Path(__file__).resolve().parents[1]
 IN_MEMORY = {"direct_running_mode": "in_memory"}
@@ -139,7 +139,7 @@ def test_helper_processes_merge_to_the_same_statistics(diamonds, monkeypatch):
     one = stats(diamonds, slice_by="cut")
     monkeypatch.setattr(core, "WORKERS", 2)
     monkeypatch.setattr(core, "PARALLEL_MIN_BYTES", 0)
-    monkeypatch.setattr("mlnb.io.BATCH_ROWS", 5000)  # several batches, so both processes get some
+    monkeypatch.setattr("mlnb.data.sources.BATCH_ROWS", 5000)  # several batches, so both processes get some
     two = stats(diamonds, slice_by="cut")
     assert [(d.name, d.num_examples) for d in one.datasets] == [(d.name, d.num_examples) for d in two.datasets]
     for a, b in zip(one.datasets, two.datasets):
@@ -244,11 +244,11 @@ def test_flights_time_hour_from_csv(tmp_path):
 
 def test_text_after_numbers_makes_a_string_feature(tmp_path):
     "Types come from the first block; text further down widens the column and the scan starts over."
-    import mlnb.io
+    import mlnb.data.sources
     p = tmp_path / "late.csv"
     p.write_text("n,w\n" + "".join(f"{i},{i % 5}\n" for i in range(3000)) + "abc,x\n")
-    old = mlnb.io.CSV_BLOCK_BYTES
-    mlnb.io.CSV_BLOCK_BYTES = 4096
+    old = mlnb.data.sources.CSV_BLOCK_BYTES
+    mlnb.data.sources.CSV_BLOCK_BYTES = 4096
     try:
         ds = stats(p).datasets[0]
         assert ds.num_examples == 3001
@@ -256,7 +256,7 @@ def test_text_after_numbers_makes_a_string_feature(tmp_path):
         with pytest.raises(DataError, match=r"late.csv, line 3002: weight column 'w' holds the text 'x'; expected numbers"):
             stats(p, weight="w")
     finally:
-        mlnb.io.CSV_BLOCK_BYTES = old
+        mlnb.data.sources.CSV_BLOCK_BYTES = old
 
 
 # ---------------------------------------------------------------- bad input

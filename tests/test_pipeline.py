@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from mlnb.errors import PipelineError, StepFailed
-from mlnb.pipeline import Pipeline, airflow_dag
-from mlnb.store import Store, get_run, lineage, list_runs
+from mlnb.pipeline.api import Pipeline, airflow_dag
+from mlnb.metadata.store import Store, get_run, lineage, list_runs
 
 MLNB = str(Path(sys.executable).parent/"mlnb")
 

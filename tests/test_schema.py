@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 from google.protobuf import text_format
 
-from mlnb import schema as S
+from mlnb.data import schema as S
 from mlnb.cli import main
-from mlnb.data import save_stats, stats
+from mlnb.data.statistics import save_stats, stats
 from mlnb.errors import SchemaError
 
 

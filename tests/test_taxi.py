@@ -44,7 +44,7 @@ def test_demo_runs_end_to_end(taxi):
 def test_pushed_model_serves_predictions(taxi):
     "What push wrote loads back as TF Serving would: the newest version, raw feature columns in, a score out."
     import pandas as pd
-    from mlnb.model_adapters import load_model
+    from mlnb.model.adapters import load_model
     ws, _ = taxi
     model = load_model(ws / "serving" / "taxi")
     rows = pd.read_csv(ws / "data" / "serving.csv").head(50)

@@ -9,8 +9,8 @@ import pytest
 
 import mlnb
 from mlnb.errors import ParameterError
-from mlnb.runs import get_run, get_runs, read_runs
-from mlnb.tracking import MIME_TYPE, read_run_bundles, start_run
+from mlnb.runs.query import get_run, get_runs, read_runs
+from mlnb.runs.tracking import MIME_TYPE, read_run_bundles, start_run
 
 REPO = Path(__file__).resolve().parents[1]
 MLNB = str(Path(sys.executable).parent / "mlnb")

@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 from tensorflow_metadata.proto.v0 import anomalies_pb2
 
-from mlnb import schema as S
+from mlnb.data import schema as S
 from mlnb.cli import main
-from mlnb.data import save_stats, stats
+from mlnb.data.statistics import save_stats, stats
 from mlnb.errors import SchemaError
-from mlnb.validation import Fix, anomalies_frame, apply_fixes, suggest_fixes, validate
+from mlnb.data.validation import Fix, anomalies_frame, apply_fixes, suggest_fixes, validate
 
 T = anomalies_pb2.AnomalyInfo
 

@@ -13,7 +13,7 @@ CURVES = "svg[data-chart=curves] path.rc-curve"
 @pytest.fixture(scope="module")
 def runs_ws(tmp_path_factory):
     "A workspace with 24 runs of a 'taxi' experiment (histories by epoch) and a notebook showing RunCompare."
-    from mlnb.runs import tracking_store, put_run
+    from mlnb.runs.query import tracking_store, put_run
     ws = tmp_path_factory.mktemp("runcompare") / "ws"
     (ws / ".mlnb").mkdir(parents=True)
     store, rng = tracking_store(ws), random.Random(1)
@@ -36,7 +36,7 @@ def runs_ws(tmp_path_factory):
           "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}},
           "nbformat": 4, "nbformat_minor": 5}
     (ws / "compare.ipynb").write_text(json.dumps(nb))
-    from mlnb.runs import get_runs
+    from mlnb.runs.query import get_runs
     df = get_runs("taxi", workspace=ws)
     return ws, df
 

@@ -31,7 +31,7 @@ def _shot(locator, name: str) -> None:
 
 
 def _saved_schema(workdir: Path):
-    from mlnb.schema import load_schema
+    from mlnb.data.schema import load_schema
     return load_schema(workdir / "artifacts" / "schema.pbtxt")
 
 
@@ -143,8 +143,8 @@ def test_200_features_slices_and_the_static_fallback(jupyter_lab, page, tmp_path
     small payload. Then a notebook saved with the widgets' outputs but no kernel (untrusted): the static HTML shows."""
     import pandas as pd
     import mlnb
-    from mlnb.data import save_stats
-    from mlnb.schema import infer_schema
+    from mlnb.data.statistics import save_stats
+    from mlnb.data.schema import infer_schema
     from mlnb.widgets import StatsView, SchemaEditor, AnomaliesView
     from mlnb.widgets.stats_view import get_payload
     wide = {}
