@@ -372,10 +372,10 @@ def run_artifacts(root:Path, workspace:Path, run_id:str) -> list[dict]:
 
 def lineage_of(root:Path, path:Path) -> dict:
     "Which execution produced `path`, from which inputs, with which parameters (from the metadata store)."
-    from mlnb.metadata import store
+    from mlnb.metadata.lineage import lineage
     ws = find_workspace(root, path if path.is_dir() else path.parent)
     return {"path": rel_to_root(root, path), "workspace": rel_to_root(root, ws) or ".",
-            "lineage": store.lineage(ws, path)}
+            "lineage": lineage(ws, path)}
 
 class ArtifactsHandler(_Base):
     "GET ?workspace=W&run=ID: a run's output artifacts."
