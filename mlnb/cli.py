@@ -22,7 +22,7 @@ COMMANDS = {
     "serve":    ("mlnb.publish.serve",     "serve a published site with Voila on 127.0.0.1"),
     "export":   ("mlnb.pipeline.api",     "export a pipeline to a scheduler (Airflow)"),
     "sweep":    ("mlnb.runs.sweep",       "run a notebook over a grid or random search of parameters"),
-    "model":    ("mlnb.model.blessing",   "evaluate, validate and push models"),
+    "model":    ("mlnb.model.blessing",   "evaluate, bless and push models"),
 }
 
 # %% ../nbs/98_cli.ipynb #ab3c15e7
