@@ -320,3 +320,34 @@ def test_bad_input_gives_clear_errors(models, taxi):
         M.thresholds(models[1], taxi, "tip", strategy="fair")
     with pytest.raises(ModelError, match="not a model"):
         M.load_model(Path(__file__).parent)
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    "The taxi demo's workspace after its cold run (shared with tests/test_taxi.py within a session)."
+    from taxi_workspace import taxi_run
+    return Path(taxi_run(tmp_path_factory)["workspace"])
+
+
+def test_demo_model_separates_the_classes(demo):
+    "The demo's numbers mean something: not 'yes' for every trip (tn = fn = 0), and the model pushed was infra-checked."
+    overall = json.loads((demo / "evaluation" / "eval.json").read_text())["overall"]
+    assert overall["tn"] > 0 and overall["fn"] > 0, overall
+    specificity = overall["tn"] / (overall["tn"] + overall["fp"])
+    assert overall["recall"] < 1 and specificity > 0.2 and overall["auc"] > 0.55, overall
+    blessing = json.loads((demo / "blessing" / "blessing.json").read_text())
+    assert blessing["blessed"] and blessing["infra"]["status"] == "passed" and blessing["infra"]["rows"] == 32
+    from mlnb.model.tf import read_metadata
+    assert read_metadata(demo / "serving" / "taxi" / "1")["infra"] == blessing["infra"]
+
+
+def test_readme_model_snippet_runs_as_written(demo, monkeypatch):
+    "README's tour, from `from mlnb import model` to the end of its block, run where it says (examples/taxi after the demo)."
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    block = next(b for b in readme.split("```python")[1:] if "from mlnb import model" in b).split("```")[0]
+    snippet = block[block.index("from mlnb import model"):]
+    monkeypatch.chdir(demo)
+    ns = {}
+    exec(compile(snippet, "README.md", "exec"), ns)
+    assert ns["result"].overall["count"] == 1500 and ns["result"].overall["tn"] > 0
+    assert "company=Flash Cab" in set(ns["result"].frame["slice"])

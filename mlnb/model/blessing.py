@@ -117,7 +117,7 @@ def _check(specs:dict, cand:EvalResult, base:EvalResult|None, min_slice_count:in
                          f"baseline's {_fmt(b)} (allowed: {_fmt(spec['delta'])})", b)
     return failures, checked
 
-# %% ../../nbs/model/25_blessing.ipynb #b54d8fab
+# %% ../../nbs/model/25_blessing.ipynb #a3bf7691
 def infra_check(infra:Any, # None (check the candidate if TF Serving can load it), False, True (must check) or the model to check
                 candidate:Any, # the candidate: a model or its evaluation
                 data:Any, # the rows to send
