@@ -46,7 +46,8 @@ def get_datapoints(model:Any, # a model or predictor
 # %% ../../nbs/widgets/85_whatif.ipynb #86107c0e
 def _schema_rows(schema) -> dict:
     if schema is None: return {}
-    from mlnb.data.schema import as_schema, schema_frame
+    from mlnb.data.schema import as_schema
+    from mlnb.data.schema_tables import schema_frame
     return {r["feature"]: r for r in schema_frame(as_schema(schema)).to_dict("records")}
 
 def _finite(x) -> bool: return x is not None and not (isinstance(x, float) and math.isnan(x))
