@@ -310,7 +310,7 @@ def test_bad_input_gives_clear_errors(models, taxi):
     three = keras.Sequential([keras.Input(shape=(2,)), keras.layers.Dense(3, activation="softmax")])
     with pytest.raises(ModelError, match="gives 3 scores per row but the label has 2 classes"):
         M.evaluate(M.as_predictor(three, features=["distance", "hour"]), taxi, "tip")
-    with pytest.raises(ModelError, match="takes one tensor of width 2; pass features="):
+    with pytest.raises(ModelError, match="takes one tensor of width 2; to predict from DataFrame rows pass features="):
         M.evaluate(three, taxi, "tip")
     with pytest.raises(DataError, match="column 'distance': expected values convertible to float32"):
         M.evaluate(models[1], taxi.assign(distance="far"), "tip")
