@@ -424,7 +424,8 @@ class InfoHandler(_Base):
     "GET: the extension's version and optional features (Voila preview, RunCompare)."
     @web.authenticated
     def get(self):
-        from mlnb import __version__
+        from importlib.metadata import version
+        __version__ = version("mlnb")
         exts = getattr(self.serverapp, "extension_manager", None)
         voila = bool(exts and "voila.server_extension" in getattr(exts, "extensions", {}))
         has_rc = importlib.util.find_spec("mlnb.widgets.run_compare") is not None

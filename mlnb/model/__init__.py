@@ -5,10 +5,10 @@
 # %% auto #0
 __all__ = []
 
-# %% ../../nbs/model/29_model.ipynb #ceefd4e9
+# %% ../../nbs/model/29_model.ipynb #25838f39
 import importlib
 
-# %% ../../nbs/model/29_model.ipynb #92dbe7b2
+# %% ../../nbs/model/29_model.ipynb #9c0bb871
 _EXPORTS = {
     **dict.fromkeys(("load_model", "as_predictor", "register_adapter", "Predictor", "as_frame"), "mlnb.model.adapters"),
     **dict.fromkeys(("evaluate", "EvalResult", "HIGHER_IS_BETTER"), "mlnb.model.metrics"),
@@ -17,7 +17,7 @@ _EXPORTS = {
                     "mlnb.model.blessing"),
 }
 
-# %% ../../nbs/model/29_model.ipynb #7bef4bb9
+# %% ../../nbs/model/29_model.ipynb #b9ff6897
 def __getattr__(name:str):
     "Import a public name from its home module on first access."
     if name not in _EXPORTS:

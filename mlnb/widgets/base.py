@@ -4,17 +4,16 @@
 
 # %% ../../nbs/widgets/81_base.ipynb #8584b83e
 from __future__ import annotations
-import html, math
+import html, importlib.util, math
 from pathlib import Path
 import anywidget
-import mlnb
 
 # %% auto #0
 __all__ = ['ASSETS', 'COLORS', 'asset', 'esm', 'css', 'MlnbWidget', 'static_page', 'esc', 'strip_widget_state', 'fmt_num',
            'fmt_pct', 'svg_histogram', 'svg_quantiles', 'svg_bars', 'svg_img', 'enable_offline_altair']
 
 # %% ../../nbs/widgets/81_base.ipynb #69426bb6
-ASSETS = Path(mlnb.__file__).parent / "widgets"
+ASSETS = Path(importlib.util.find_spec("mlnb.widgets").origin).parent  # mlnb/widgets: js/ and css/
 
 def asset(name:str, # file name without extension, e.g. "stats_view"
           kind:str="js" # "js" or "css"
