@@ -98,13 +98,24 @@ def _span_keys(col, column:str, period:str|None, name:str):
     if period is None: return col.cast(pa.string())
     if period not in PERIODS:
         raise ParameterError(f"period={period!r}: expected one of {', '.join(PERIODS)}", parameter="period")
-    try:
-        if pa.types.is_date(col.type): col = col.cast(pa.timestamp("s"))
-        elif not pa.types.is_timestamp(col.type): col = col.cast(pa.string()).cast(pa.timestamp("s"))
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+    times = _as_times(col)
+    if times is None:
         raise DataError(f"{name}: column '{column}' ({col.type}) does not hold dates; period={period!r} needs a date "
-                        "or time column", path=name, column=column) from None
-    return pc.strftime(col, format=PERIODS[period])
+                        "or time column", path=name, column=column)
+    return pc.strftime(times, format=PERIODS[period])
+
+def _as_times(col):
+    "A date, time or date-text column as timestamps, or None."
+    import pyarrow as pa, pyarrow.compute as pc
+    if pa.types.is_timestamp(col.type): return col
+    if pa.types.is_date(col.type): return col.cast(pa.timestamp("s"))
+    if not pa.types.is_string(col.type): return None
+    for parse in [lambda: col.cast(pa.timestamp("s")), lambda: col.cast(pa.timestamp("s", tz="UTC"))] + \
+                 [lambda f=f: pc.strptime(col, format=f, unit="s") for f in
+                  ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d", "%m/%d/%Y", "%d.%m.%Y")]:
+        try: return parse()
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError): pass
+    return None
 
 def _split_spans(source, column:str, period:str|None, folder:Path) -> list[Span]:
     "One span per value (or period) of `column` in one table, each written to a Parquet file named by its rows."
