@@ -29,12 +29,12 @@ _SUBMODULES.update({"schema": "mlnb.data.schema", "validation": "mlnb.data.valid
 
 # %% ../nbs/99_init.ipynb #53680e2c
 def _jupyter_server_extension_points() -> list[dict]:
-    "The server extension Jupyter loads for package mlnb (see `mlnb.lab.server`)."
+    "The server extension Jupyter loads for package mlnb (see `mlnb.lab.handlers`)."
     return [{"module": "mlnb"}]
 
 def _load_jupyter_server_extension(server_app):
     "Register mlnb's `/mlnb/api/` handlers on a Jupyter server."
-    from mlnb.lab.server import load_jupyter_server_extension as load
+    from mlnb.lab.handlers import load_jupyter_server_extension as load
     return load(server_app)
 
 def _jupyter_labextension_paths() -> list[dict]:

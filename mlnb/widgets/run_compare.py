@@ -13,7 +13,7 @@ from .base import MlnbWidget, esm, css, static_page, esc, fmt_num, COLORS
 
 # %% auto #0
 __all__ = ['get_runs_frame', 'get_best_run', 'get_param_diff', 'get_metric_curves', 'get_parallel', 'get_payload', 'RunCompare',
-           'svg_lines']
+           'svg_lines', 'compare_pipeline_runs']
 
 # %% ../../nbs/widgets/86_run_compare.ipynb #d6289ca6
 def get_runs_frame(experiment:str|list|None=None, # an experiment (or several); None: all
@@ -245,3 +245,18 @@ def to_html(self:RunCompare) -> str:
             f"<h4 class='mlnb-section'>Parameters of the selected runs</h4>{diff_html}"
             f"<h4 class='mlnb-section'>{esc(self.curve_metric or metric)} by step</h4>{curves}")
     return static_page(body, "run_compare", cls="mlnb-runs")
+
+# %% ../../nbs/widgets/86_run_compare.ipynb #478a55b7
+def compare_pipeline_runs(workspace:str|Path, # the workspace holding pipeline.yaml and runs/
+                          pipeline_runs:list[str] # pipeline run ids (the sidebar's selection)
+                         ):
+    """What the lab sidebar's Compare shows: `RunCompare` over the runs the selected pipeline runs' steps tracked
+    (`mlnb.start_run`), else a DataFrame of the steps' parameters and recorded values, one column per run."""
+    import pandas as pd
+    from mlnb.metadata.store import get_run
+    tracked = [r["run_id"] for r in read_runs(workspace)
+               if r.get("pipeline_run") in pipeline_runs or Path(r.get("executed_notebook") or "").parent.name in pipeline_runs]
+    if tracked: return RunCompare(runs=tracked, workspace=workspace)
+    return pd.DataFrame({run: {f"{step}.{k}": v for step, st in get_run(workspace, run)["steps"].items()
+                               for part in ("parameters", "records") for k, v in (st.get(part) or {}).items()}
+                         for run in pipeline_runs})
