@@ -155,14 +155,14 @@ def find_spans(spans, # a pattern with {span}, or (with `split_by`) a table: a d
                              f"got {type(spans).__name__}", parameter="spans")
     return _pattern_spans(os.fspath(spans))
 
-# %% ../../nbs/data/18_monitoring.ipynb #4b91b6c8
-CACHE_VERSION = 1
+# %% ../../nbs/data/18_monitoring.ipynb #042a37e9
+CACHE_VERSION = 2
 MAX_VALUES = 1_000_000
 
 def _digest(obj) -> str: return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()
 
 def _numeric_values(paths:list, columns:list[str], max_values:int) -> dict:
-    "The non-missing values of `columns`, as float64 arrays (lists flattened; a seeded sample beyond `max_values`)."
+    "The non-missing values of `columns`, sorted float64 arrays (lists flattened; a seeded sample beyond `max_values`)."
     import pyarrow as pa, pyarrow.compute as pc
     from mlnb.data.sources import Source, scan
     from mlnb.data.stats_inprocess import Converter
@@ -177,8 +177,8 @@ def _numeric_values(paths:list, columns:list[str], max_values:int) -> dict:
     out = {}
     for c, arrays in parts.items():
         v = np.concatenate(arrays) if arrays else np.empty(0)
-        if len(v) > max_values: v = v[np.sort(np.random.default_rng(0).choice(len(v), max_values, replace=False))]
-        out[c] = v
+        if len(v) > max_values: v = v[np.random.default_rng(0).choice(len(v), max_values, replace=False)]
+        out[c] = np.sort(v)  # sorted once here: the tests and distances sort their inputs
     return out
 
 # %% ../../nbs/data/18_monitoring.ipynb #e268fe25
@@ -485,6 +485,7 @@ def measure_spans(spans:list[Span], # profiled spans, in span order
                   schema, # the Schema every span is validated against
                   baseline:str, # the key of the baseline (training) span
                   features:list[str]|None=None, # the features to compare; default: every feature of the baseline
+                  folder:str|os.PathLike|None=None, # cache of comparisons (by both spans' content and the options)
                   **options, # alpha, small, min_examples (see `compare_spans`)
                  ) -> list[dict]:
     "Every span's schema rows, drift rows against the previous span and skew rows against the baseline."
@@ -492,6 +493,20 @@ def measure_spans(spans:list[Span], # profiled spans, in span order
     rows = []
     for i, s in enumerate(spans):
         rows += schema_rows(s, schema)
-        if i: rows += compare_spans(s, spans[i - 1], schema, "drift", features, **options)
-        if s is not base: rows += compare_spans(s, base, schema, "skew", features, **options)
+        if i: rows += _compared(folder, s, spans[i - 1], schema, "drift", features, options)
+        if s is not base: rows += _compared(folder, s, base, schema, "skew", features, options)
+    return rows
+
+def _compared(folder, current:Span, reference:Span, schema, check:str, features, options:dict) -> list[dict]:
+    "`compare_spans`, computed once per pair of span contents, schema and options when a cache folder is given."
+    if folder is None: return compare_spans(current, reference, schema, check, features, **options)
+    key = _digest({"version": CACHE_VERSION, "current": current.cache_key, "reference": reference.cache_key,
+                   "check": check, "features": features, "options": options,
+                   "schema": hashlib.sha256(schema.SerializeToString(deterministic=True)).hexdigest()})[:32]
+    path = Path(folder)/f"{key}.compare.json"
+    if path.exists():
+        return [{**r, "span": current.key, "reference": reference.key} for r in json.loads(path.read_text())]
+    rows = compare_spans(current, reference, schema, check, features, **options)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(rows)); os.replace(tmp, path)
     return rows

@@ -138,7 +138,7 @@ def monitor(spans, # a pattern with {span} (data/spans/{span}/*.csv), a table to
         if split_by is not None: schema = deprecate(schema, split_by)
     names = _as_list(features) or [".".join(f.path.step) for f in base_span.statistics.datasets[0].features
                                    if ".".join(f.path.step) != split_by]
-    rows = measure_spans(found, schema, base, names, alpha=alpha, small=small, min_examples=min_examples)
+    rows = measure_spans(found, schema, base, names, folder, alpha=alpha, small=small, min_examples=min_examples)
     if model is not None:
         rows += evaluate_spans([s for s in found if _labelled(s, label)], model, label, slice_by=slice_by,
                                folder=folder, fingerprints=fps)
