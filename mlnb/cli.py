@@ -13,7 +13,7 @@ __all__ = ['COMMANDS', 'build_parser', 'main', 'run']
 # %% ../nbs/98_cli.ipynb #ddee2c85
 COMMANDS = {
     "stats":    ("mlnb.data.statistics",  "compute dataset statistics (TFDV protos) from CSV, Parquet or TFRecord"),
-    "schema":   ("mlnb.data.schema",      "infer, show and diff schemas"),
+    "schema":   ("mlnb.data.schema_tables","infer, show and diff schemas"),
     "validate": ("mlnb.data.validation",  "validate data or statistics against a schema (drift and skew too)"),
     "run":      ("mlnb.pipeline.api",     "run a notebook pipeline (pipeline.yaml) with caching and lineage"),
     "runs":     ("mlnb.pipeline.api",     "list, show and compare runs"),
@@ -22,7 +22,7 @@ COMMANDS = {
     "serve":    ("mlnb.publish.serve",     "serve a published site with Voila on 127.0.0.1"),
     "export":   ("mlnb.pipeline.api",     "export a pipeline to a scheduler (Airflow)"),
     "sweep":    ("mlnb.runs.sweep",       "run a notebook over a grid or random search of parameters"),
-    "model":    ("mlnb.model.blessing",   "evaluate, validate and push models"),
+    "model":    ("mlnb.model.blessing",   "evaluate, bless and push models"),
 }
 
 # %% ../nbs/98_cli.ipynb #ab3c15e7
