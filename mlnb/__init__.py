@@ -16,7 +16,7 @@ _EXPORTS = {
     "schema_diff": "mlnb.data.schema_tables", "schema_frame": "mlnb.data.schema_tables",
     "validate": "mlnb.data.validation", "anomalies_frame": "mlnb.data.validation", "suggest_fixes": "mlnb.data.validation",
     "apply_fixes": "mlnb.data.validation",
-    "Pipeline": "mlnb.pipeline.api", "record": "mlnb.exec.recording",
+    "Pipeline": "mlnb.pipeline.api", "monitor": "mlnb.pipeline.monitor", "record": "mlnb.exec.recording",
     "start_run": "mlnb.runs.tracking", "get_runs": "mlnb.runs.query",
     "MlnbError": "mlnb.errors",
 }

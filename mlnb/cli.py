@@ -23,6 +23,7 @@ COMMANDS = {
     "export":   ("mlnb.pipeline.export",  "export a pipeline to a scheduler (Airflow)"),
     "sweep":    ("mlnb.runs.sweep",       "run a notebook over a grid or random search of parameters"),
     "model":    ("mlnb.model.blessing",   "evaluate, bless and push models"),
+    "monitor":  ("mlnb.pipeline.monitor", "monitor data spans over time: schema, drift, skew, tests and the served model"),
 }
 
 # %% ../nbs/98_cli.ipynb #00b5b2c3
