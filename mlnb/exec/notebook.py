@@ -4,13 +4,13 @@
 
 # %% ../../nbs/exec/42_notebook.ipynb #ce533c3e
 from __future__ import annotations
-import contextlib, json
+import contextlib, json, logging, warnings
 from pathlib import Path
 from ..errors import NotebookFailed
 from .context import kernel_arguments
 
 # %% auto #0
-__all__ = ['stderr_to', 'failing_cell', 'notebook_language', 'execute_notebook']
+__all__ = ['stderr_to', 'failing_cell', 'notebook_language', 'ParameterWarnings', 'quiet_papermill', 'execute_notebook']
 
 # %% ../../nbs/exec/42_notebook.ipynb #0b4bddeb
 def stderr_to(log:Path # the file that receives the kernel process's stderr (TensorFlow's start-up lines, warnings)
@@ -45,6 +45,21 @@ def notebook_language(nb:dict # a parsed notebook
     meta = nb.get("metadata", {})
     return (meta.get("kernelspec") or {}).get("language") or (meta.get("language_info") or {}).get("name") or "python"
 
+# %% ../../nbs/exec/42_notebook.ipynb #dec8ea0d
+class ParameterWarnings(logging.Filter):
+    "Drops papermill's parameters-cell warnings, which mlnb's own inspection makes redundant (and often false)."
+    MESSAGES = ("Passed unknown parameter", "Unable to parse line")
+    def filter(self, record:logging.LogRecord) -> bool: return not str(record.msg).startswith(self.MESSAGES)
+
+def quiet_papermill():
+    "Drop papermill's false parameter warnings and nbformat's missing-cell-id warning in this process (idempotent)."
+    for name in ("papermill", "papermill.translators"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, ParameterWarnings) for f in logger.filters): logger.addFilter(ParameterWarnings())
+    with contextlib.suppress(ImportError):
+        from nbformat.warnings import MissingIDFieldWarning
+        warnings.filterwarnings("ignore", category=MissingIDFieldWarning)
+
 # %% ../../nbs/exec/42_notebook.ipynb #5f5755c0
 def execute_notebook(source:str|Path, # the notebook to run
                      output:str|Path, # where the executed copy goes (its folder must exist)
@@ -58,6 +73,7 @@ def execute_notebook(source:str|Path, # the notebook to run
     "Run a notebook with papermill into `output`; raise `NotebookFailed` (failing cell, ename, evalue) when it fails."
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
+    quiet_papermill()
     source, output = Path(source), Path(output)
     if language is None: language = notebook_language(json.loads(source.read_text(encoding="utf-8")))
     try:

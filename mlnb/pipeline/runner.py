@@ -9,13 +9,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from ..errors import NotebookFailed, PipelineError
 from ..core.clock import new_run_id, now
+from ..core.console import print_line
 from ..core.files import FileLock, Fingerprints
+from ..core.workspace_lock import WorkspaceLock
 from ..exec.cache import env_fingerprint, find_cache_hit, step_cache_key
 from ..exec.ingest import ingest_notebook
 from ..exec.notebook import execute_notebook, notebook_language
 from ..exec.recording import read_records
-from ..exec.run_json import RunRecord, StepResult, read_run_json, write_run_json
-from ..metadata.store import Store
+from ..exec.context import tracking_context
+from ..exec.run_json import RunRecord, StepResult, check_history, read_run_json, write_run_json
+from ..metadata.store import Store, run_alive
 from .spec import (PipelineSpec, validate_spec, normalise_overrides, topo_order, descendants, ancestors,
                                 parse_condition, eval_condition)
 
@@ -36,7 +39,7 @@ class RunResult(RunRecord):
         counts = ", ".join(f"{n} {k}" for k, n in self.counts().items())
         return f"RunResult({self.run_id!r}, {self.status}, {counts}, {self.duration:.1f}s)"
 
-def _print(line:str): print(line, flush=True)
+def _print(line:str): print_line(line)
 
 def _short(records:dict, width:int=70) -> str:
     text = ", ".join(f"{k}={json.dumps(v)}" for k, v in records.items())
@@ -53,8 +56,9 @@ class Runner:
                  parallel:int=1, # steps at once
                  resume:str|None=None, # a run id to complete (its ran and cached steps are kept)
                  log=None, # a function taking each progress line; default print
-                 metadata=None): # the store setting; default MLNB_METADATA, then the spec's
-        self.spec, self.ws, self.log = spec, spec.workspace, log or _print
+                 metadata=None, # the store setting; default MLNB_METADATA, then the spec's
+                 wait:bool=True): # another run or sweep holds the workspace: wait for it (False: `WorkspaceBusy`)
+        self.spec, self.ws, self.log, self.wait = spec, spec.workspace, log or _print, wait
         self.kept = {}
         if resume: params, only, from_step, force = self._load_resume(resume, params, only, from_step)
         if isinstance(only, str): only = [only]
@@ -110,11 +114,13 @@ class Runner:
         "Set a step's outcome, record it in the store (one transaction), rewrite run.json and log it."
         res.status, res.reason, res.error = status, reason, error
         res.duration = time.monotonic() - t0 if t0 else 0.0
+        res.artifacts = [a for a in artifacts if a.get("fingerprint")]
         if self.cancelled: return
         step = {"step": res.step, "source": self.spec.steps[res.step].notebook} | res.to_json()
         self.store.record_step(self.run_id, self.spec.name, step, list(artifacts))
         self._write_json("running")
-        detail = {"ran": _short(res.records), "cached": _short(res.records)}.get(status) or reason or ""
+        detail = _short(res.records) if status in ("ran", "cached") else reason or ""
+        if status == "ran" and reason: detail = f"{detail}; " * bool(detail) + f"re-ran: {reason}"
         dur = f"{res.duration:6.1f}s" if status in ("ran", "cached", "failed") else " " * 7
         self.log(f"{time.strftime('%H:%M:%S')}  {res.step:<16} {status:<8} {dur}  {detail}".rstrip())
 
@@ -150,6 +156,8 @@ class Runner:
                 fps = {o: self.fps(self.ws/o) for o in self.spec.steps[u].outputs}
                 gone = [o for o, fp in fps.items() if fp is None]
                 if gone: return self._finish(res, "skipped", t0, reason=f"output {gone[0]} of upstream step '{u}' is missing")
+                changed = self._changed_upstream(u, fps)
+                if changed: return self._finish(res, "failed", t0, artifacts, reason=f"step '{name}' cannot use {changed}")
                 upstream[u] = fps or {"cache_key": key}
                 artifacts += [{"path": o, "fingerprint": fp, "role": f"upstream:{u}"} for o, fp in fps.items()]
             if self.conditions.get(name) is not None:
@@ -162,7 +170,8 @@ class Runner:
             res.cache_key = step_cache_key(plan, upstream, inputs, self.env, self.spec.kernel)
             out = self.run_dir/f"{name}.ipynb"
             res.notebook = out.relative_to(self.ws).as_posix()
-            hit = None if self.force else find_cache_hit(self.store.cache_candidates(res.cache_key), self.fps, s.outputs, self.ws)
+            candidates = [] if self.force else self.store.cache_candidates(res.cache_key)
+            hit = find_cache_hit(candidates, self.fps, s.outputs, self.ws) if candidates else None
             if hit:
                 ex, nb = hit
                 if nb.resolve() != out.resolve(): shutil.copyfile(nb, out)
@@ -170,7 +179,8 @@ class Runner:
                 artifacts += [{"path": o, "fingerprint": self.fps(self.ws/o), "role": "output"} for o in s.outputs]
                 artifacts.append({"path": res.notebook, "fingerprint": self.fps(out), "role": "executed_notebook"})
                 return self._finish(res, "cached", t0, artifacts, reason=f"same cache key as run {ex['run_id']}")
-            self.log(f"{time.strftime('%H:%M:%S')}  {name:<16} running")
+            why = self._rerun_reason(name, upstream, inputs, candidates)
+            self.log(f"{time.strftime('%H:%M:%S')}  {name:<16} running" + (f"  ({why})" if why else ""))
             error = self._execute(name, out)
             if out.exists():
                 artifacts.append({"path": res.notebook, "fingerprint": self.fps(out), "role": "executed_notebook"})
@@ -179,13 +189,52 @@ class Runner:
                                                   "pipeline_run": self.run_id, "notebook": str(plan["notebook"])})
             else: res.notebook = None
             if error: return self._finish(res, "failed", t0, artifacts, reason=error.pop("message"), error=error)
+            for u in s.upstream:  # what it read must still be what upstream recorded: else it read another process's files
+                changed = self._changed_upstream(u, {})
+                if changed: return self._finish(res, "failed", t0, artifacts, reason=f"step '{name}' read {changed} while it ran")
             outs = {o: self.fps(self.ws/o) for o in s.outputs}
             gone = [o for o, fp in outs.items() if fp is None]
             if gone:
                 return self._finish(res, "failed", t0, artifacts, reason=f"step '{name}' finished without writing its declared output {gone[0]}")
             artifacts += [{"path": o, "fingerprint": fp, "role": "output"} for o, fp in outs.items()]
-            self._finish(res, "ran", t0, artifacts)
+            self._finish(res, "ran", t0, artifacts, reason=why)
         finally: lock.release()
+
+    def _changed_upstream(self, u:str, fps:dict) -> str|None:
+        "How upstream step `u`'s outputs differ from what it recorded in this run (`fps`: fingerprints at hand), or None."
+        r = self.results.get(u)
+        if r is None or r.status not in ("ran", "cached"): return None  # outside this run: nothing recorded here
+        for o, fp in r.fingerprints.items():
+            now = fps[o] if o in fps else self.fps(self.ws/o)
+            if now != fp:
+                return (f"output {o} of upstream step '{u}': it is not what '{u}' recorded in this run ({fp[:15]}…, now "
+                        f"{now[:15] + '…' if now else 'missing'}); another process changed it. Run the pipeline again")
+        return None
+
+    def _rerun_reason(self, name:str, upstream:dict, inputs:dict, candidates:list) -> str|None:
+        "Why a step runs instead of reusing an earlier result, in words (None for its first run)."
+        if self.force: return "--force"
+        for c in candidates:  # the same cache key: the earlier result's files changed or went
+            for a in c["artifacts"]:
+                if a["role"] in ("output", "executed_notebook") and self.fps(self.ws/a["uri"]) != a["fingerprint"]:
+                    what = "its executed notebook" if a["role"] == "executed_notebook" else f"output {a['path']}"
+                    return f"{what} {'is missing' if not (self.ws/a['uri']).exists() else 'changed'} since run {c['run_id']}"
+            return f"its declared outputs changed since run {c['run_id']}"
+        last = self.store.last_execution(self.spec.name, name, ("ran", "cached"))
+        if last is None: return None
+        since, new, old = f"since run {last['run_id']}", self.plan[name]["parameters"], last.get("parameters") or {}
+        diff = [k for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k)]
+        if diff: return "parameter " + ", ".join(f"{k} {old.get(k)!r} → {new.get(k)!r}" for k in diff[:3]) + f" {since}"
+        now = {("notebook", self.spec.steps[name].notebook): self.fps(self.plan[name]["notebook"])}
+        now |= {(f"upstream:{u}", o): fp for u, fps in upstream.items() for o, fp in fps.items() if o != "cache_key"}
+        now |= {("input", i): fp for i, fp in inputs.items()}
+        for a in last["artifacts"]:
+            role = a["role"]
+            if (role, a["path"]) in now and now[(role, a["path"])] != a["fingerprint"]:
+                what = (f"output {a['path']} of upstream step '{role[9:]}'" if role.startswith("upstream:") else
+                        f"input {a['path']}" if role == "input" else f"notebook {a['path']}")
+                return f"{what} changed {since}"
+        return f"the environment (packages, Python or kernel) or an upstream step changed {since}"
 
     def _execute(self, name:str, out:Path) -> dict|None:
         "Run the step's notebook into `out`; None when it succeeded, else the error (message, ename, evalue, cell_index, exec_count)."
@@ -244,9 +293,16 @@ class Runner:
 
     def run(self) -> RunResult:
         "Run the selected steps; returns the RunResult (a failed step does not raise: see `RunResult.raise_on_failure`)."
+        if run_alive(self.run_dir): raise PipelineError(f"run {self.run_id} is still running in another process", run_id=self.run_id)
+        busy = WorkspaceLock(self.ws, self.run_id, "run", inside=(tracking_context() or {}).get("pipeline_run"))
+        busy.acquire(wait=self.wait, log=self.log)
         lock = FileLock(self.run_dir/".lock")
-        if not lock.acquire(wait=False):
-            raise PipelineError(f"run {self.run_id} is still running in another process", run_id=self.run_id)
+        try:
+            check_history(self.store, self.ws)
+            if not lock.acquire(wait=False):
+                raise PipelineError(f"run {self.run_id} is still running in another process", run_id=self.run_id)
+        except BaseException:
+            busy.release(); raise
         t0, status = time.monotonic(), "interrupted"
         try:
             self.store.start_run(self.run_id, self.spec.name, self.spec.spec_path, self.started, self.options)
@@ -264,7 +320,7 @@ class Runner:
             with contextlib.suppress(Exception): self.fps.save()
             self._write_json(status, ended)
             with contextlib.suppress(Exception): self.store.finish_run(self.run_id, status, ended)
-            lock.release()
+            lock.release(); busy.release()
         rec = self.record(status, ended)
         result = RunResult(**{k: getattr(rec, k) for k in RunRecord.__dataclass_fields__}, workspace=self.ws,
                            duration=time.monotonic() - t0)

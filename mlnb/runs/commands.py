@@ -7,7 +7,9 @@ from __future__ import annotations
 import argparse, json
 from ..core.clock import seconds_between
 from ..core.workspace import find_workspace
+from ..exec.run_json import rebuild_records
 from ..metadata.lineage import get_run, list_runs
+from ..metadata.store import Store
 from .query import compare_runs, format_compare
 
 # %% auto #0
@@ -46,8 +48,8 @@ def format_run(run:dict # from `mlnb.metadata.lineage.get_run`
 
 # %% ../../nbs/runs/64_commands.ipynb #44107571
 def cli_runs(parser:argparse.ArgumentParser):
-    "Arguments of `mlnb runs list`, `mlnb runs show RUN_ID` and `mlnb runs compare RUN_A RUN_B`."
-    sub = parser.add_subparsers(dest="action", metavar="{list,show,compare}")
+    "Arguments of `mlnb runs list`, `mlnb runs show RUN_ID`, `mlnb runs compare RUN_A RUN_B` and `mlnb runs rebuild`."
+    sub = parser.add_subparsers(dest="action", metavar="{list,show,compare,rebuild}")
     ls = sub.add_parser("list", help="the workspace's pipeline runs, newest first")
     show = sub.add_parser("show", help="one run's steps: status, duration, records, reasons")
     show.add_argument("run_id", metavar="RUN_ID")
@@ -58,6 +60,15 @@ def cli_runs(parser:argparse.ArgumentParser):
         p.add_argument("-w", "--workspace", help="the workspace (default: found from the current folder)")
         p.add_argument("--json", action="store_true", help="print JSON")
     ls.add_argument("--pipeline", help="only this pipeline's runs")
+    rebuild = sub.add_parser("rebuild", help="write the runs of runs/*/run.json back into an emptied or new metadata store")
+    rebuild.add_argument("-w", "--workspace", help="the workspace (default: found from the current folder)")
+    def rebuild_store(args):
+        ws = find_workspace(args.workspace)
+        store = Store(ws)  # the store `mlnb run` writes: MLNB_METADATA, pipeline.yaml's `metadata:`, or .mlnb/
+        done = rebuild_records(store, ws)
+        print(f"rebuilt {len(done)} run(s) into {store.uri}" + (f": {', '.join(done)}" if done else " (the store had them all)"))
+        return 0
+    rebuild.set_defaults(func=rebuild_store)
     def runs(args):
         ws = find_workspace(args.workspace)
         if args.action == "list": data, text = list_runs(ws, pipeline=args.pipeline), format_runs
