@@ -34,7 +34,7 @@ def write_json(path:str|Path, # the file to (re)write
     "Write `data` as indented JSON, atomically."
     return atomic_write(path, json.dumps(data, indent=1, default=str))
 
-# %% ../../nbs/core/03_files.ipynb #b2bc073a
+# %% ../../nbs/core/03_files.ipynb #d53def5c
 def shown_path(path:str|Path # a file
               ) -> str:
     "`path` as a person reads it in a message: relative to the working directory when inside it, else absolute."

@@ -45,7 +45,7 @@ def notebook_language(nb:dict # a parsed notebook
     meta = nb.get("metadata", {})
     return (meta.get("kernelspec") or {}).get("language") or (meta.get("language_info") or {}).get("name") or "python"
 
-# %% ../../nbs/exec/42_notebook.ipynb #dec8ea0d
+# %% ../../nbs/exec/42_notebook.ipynb #3f3f8cb2
 class ParameterWarnings(logging.Filter):
     "Drops papermill's parameters-cell warnings, which mlnb's own inspection makes redundant (and often false)."
     MESSAGES = ("Passed unknown parameter", "Unable to parse line")

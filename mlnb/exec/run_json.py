@@ -148,7 +148,7 @@ def read_run_json(run_dir:str|Path, # a run's folder `<workspace>/runs/<run_id>`
     if live and record.status == "running" and not run_alive(f.parent): record.status = "interrupted"
     return record
 
-# %% ../../nbs/exec/45_run_json.ipynb #f3427be2
+# %% ../../nbs/exec/45_run_json.ipynb #09ca9a6f
 def run_folders(workspace:str|Path # the workspace
                ) -> list[Path]:
     "The workspace's pipeline run folders (those holding run.json), oldest first."

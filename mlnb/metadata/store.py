@@ -178,7 +178,7 @@ def retry(fn, *args, attempts:int=60, **kwargs):
             if not retryable(e) or attempt == attempts - 1: raise
             time.sleep(min(0.02 * 1.5 ** attempt, 1.0) * (0.5 + random.random()))
 
-# %% ../../nbs/metadata/30_store.ipynb #430c5dd2
+# %% ../../nbs/metadata/30_store.ipynb #141b4935
 def workspace_key(workspace:str|Path, # the workspace folder (absolute)
                   sqlite:str|Path|None=None # the SQLite store file, None for MySQL
                  ) -> str:
@@ -416,7 +416,7 @@ class Store:
 
     def __repr__(self): return f"Store({str(self.workspace)!r}, {self.uri}, key {self.key!r})"
 
-# %% ../../nbs/metadata/30_store.ipynb #34c9d5e0
+# %% ../../nbs/metadata/30_store.ipynb #887c3ac5
 def _relative(uri:str, olds:set) -> str|None:
     "`uri` relative to the one of `olds` (absolute workspace paths) it lies in, or None."
     for w in olds:
