@@ -59,7 +59,7 @@ class Runner:
                  metadata=None, # the store setting; default MLNB_METADATA, then the spec's
                  wait:bool=True): # another run or sweep holds the workspace: wait for it (False: `WorkspaceBusy`)
         self.spec, self.ws, self.log, self.wait = spec, spec.workspace, log or _print, wait
-        self.kept = {}
+        self.kept, self.kept_from = {}, resume
         if resume: params, only, from_step, force = self._load_resume(resume, params, only, from_step)
         if isinstance(only, str): only = [only]
         self.plan = validate_spec(spec, params)
@@ -296,6 +296,7 @@ class Runner:
         if run_alive(self.run_dir): raise PipelineError(f"run {self.run_id} is still running in another process", run_id=self.run_id)
         busy = WorkspaceLock(self.ws, self.run_id, "run", inside=(tracking_context() or {}).get("pipeline_run"))
         busy.acquire(wait=self.wait, log=self.log)
+        if not self.kept_from: self.started = now()  # a run that waited for the workspace starts now
         lock = FileLock(self.run_dir/".lock")
         try:
             check_history(self.store, self.ws)

@@ -7,7 +7,8 @@ from __future__ import annotations
 import argparse, json
 from ..core.clock import seconds_between
 from ..core.workspace import find_workspace
-from ..exec.run_json import rebuild_records
+from ..errors import StoreMissing
+from ..exec.run_json import check_history, rebuild_records
 from ..metadata.lineage import get_run, list_runs
 from ..metadata.store import Store
 from .query import compare_runs, format_compare
@@ -71,7 +72,10 @@ def cli_runs(parser:argparse.ArgumentParser):
     rebuild.set_defaults(func=rebuild_store)
     def runs(args):
         ws = find_workspace(args.workspace)
-        if args.action == "list": data, text = list_runs(ws, pipeline=args.pipeline), format_runs
+        if args.action == "list":
+            try: check_history(Store(ws, create=False), ws)  # an emptied store lists nothing: say why instead
+            except StoreMissing as e: check_history(None, ws, uri=e.uri)
+            data, text = list_runs(ws, pipeline=args.pipeline), format_runs
         elif args.action == "show": data, text = get_run(ws, args.run_id), format_run
         else: data, text = compare_runs(args.run_a, args.run_b, ws), lambda d: format_compare(d, differences_only=not args.all)
         print(json.dumps(data, indent=1, default=str) if args.json else text(data))
