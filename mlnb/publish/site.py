@@ -77,7 +77,7 @@ def _shown(data:dict, # a display output's mime bundle
     if WIDGET_MIME in data: return {"text/html": note + data.get("text/html", "")} if "text/html" in data or note else {}
     return dict(data)
 
-# %% ../../nbs/publish/70_site.ipynb #45565ed1
+# %% ../../nbs/publish/70_site.ipynb #49cef919
 _NOTE_STYLE = "margin:4px 0;padding:6px 10px;font:13px system-ui,-apple-system,'Segoe UI',sans-serif;border-left:3px solid"
 _NOTE_COLORS = {"live": "#1976d2;background:#e3f2fd;color:#0d47a1", "static": "#f9a825;background:#fff8e1;color:#4e342e"}
 
@@ -435,17 +435,18 @@ The site (WORKSPACE/site/RUN_ID/ by default) holds, per executed step, a Voila d
 static HTML report (reports/STEP.html), and an index of the run: each step's status, duration, recorded values,
 and the -p parameters the run was given. Open index.html as a file, or serve the dashboards: mlnb serve SITE.
 
-A dashboard shows the step as the run executed it: outputs are replayed, nothing is computed again. Widgets
-are a static snapshot, under a note saying so, unless their cell carries the tag `live`: live cells (and the
-parameters cell) re-run when the dashboard opens, in a snapshot of the run's outputs (SITE/artifacts/), so
-their widgets answer clicks. Tag a cell in JupyterLab: Property Inspector (gears icon, right sidebar) > Cell
-Tags > Add Tag > live; in the notebook's JSON: "metadata": {"tags": ["live"]}. Tag the cells a view needs
-(imports, the cell that builds a widget from files the run wrote), never cells that train or push."""
+A dashboard shows the step as the run executed it: outputs are replayed, nothing is computed again. Widgets are
+a static snapshot, under a note saying so, unless their cell carries the tag `live`: live cells (and the
+parameters cell) re-run when the dashboard opens, in a snapshot of the run's outputs (SITE/artifacts/), so their
+widgets answer clicks. Tag a cell in JupyterLab: Property Inspector (gears icon, right sidebar) > Cell Tags >
+Add Tag > live; in the notebook's JSON: "metadata": {"tags": ["live"]}. Tag the cells a view needs (imports, the
+cell that builds a widget from files the run wrote), never cells that train or push."""
 
 def cli_publish(parser):
     "`mlnb publish RUN_ID [--workspace DIR] [-o OUT]`"
-    import argparse
-    parser.formatter_class, parser.epilog = argparse.RawDescriptionHelpFormatter, PUBLISH_HELP
+    import argparse, textwrap
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.epilog = "\n\n".join(textwrap.fill(p, 88) for p in PUBLISH_HELP.split("\n\n"))
     parser.add_argument("run", metavar="RUN_ID", help="a run id, 'latest', or a run folder")
     parser.add_argument("--workspace", "-w", default=".", help="the pipeline's folder or its pipeline.yaml (default: .)")
     parser.add_argument("-o", "--out", default=None, help="site folder (default: WORKSPACE/site/RUN_ID)")
