@@ -42,7 +42,7 @@ class ReadShard:
 
     def __call__(self, shard):
         from mlnb.data.sources import Retype
-        from mlnb.data.stats_inprocess import Converter, _check_weight, canonicalize
+        from mlnb.data.stats_inprocess import Converter, check_weight, canonicalize
         index, item = shard
         if isinstance(item, tuple):  # a DataFrame batch: (first row, record batch)
             import pandas as pd
@@ -53,7 +53,7 @@ class ReadShard:
         convert = Converter()
         try:
             for row0, batch in batches:
-                if self.weight: _check_weight(src, batch, self.weight, row0)
+                if self.weight: check_weight(src, batch, self.weight, row0)
                 batch = convert(batch)
                 if self.rate is not None and self.rate < 1:
                     batch = batch.filter(pa.array(sample_mask(batch.num_rows, index, row0, self.rate)))

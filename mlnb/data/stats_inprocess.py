@@ -13,7 +13,7 @@ from .sources import Source, scan, empty_error, csv_line_where
 from .slicing import sample_mask
 
 # %% auto #0
-__all__ = ['MG_BUCKETS', 'WORKERS', 'PARALLEL_MIN_BYTES', 'Converter', 'canonicalize', 'generators']
+__all__ = ['MG_BUCKETS', 'WORKERS', 'PARALLEL_MIN_BYTES', 'Converter', 'canonicalize', 'check_weight', 'generators']
 
 # %% ../../nbs/data/12_stats_inprocess.ipynb #44780aa4
 from .sources import ConversionWarning
@@ -142,7 +142,7 @@ def _check_sample_rate(rate) -> None:
     if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not (0 < rate <= 1):
         raise ParameterError(f"sample_rate={rate!r}: expected a fraction of rows in (0, 1]", parameter="sample_rate")
 
-def _check_weight(src:Source, batch:pa.RecordBatch, weight:str, first_row:int) -> None:
+def check_weight(src:Source, batch:pa.RecordBatch, weight:str, first_row:int) -> None:
     "The weight column must hold a non-negative number on every row."
     arr = batch.column(batch.schema.get_field_index(weight))
     if weight in src.widened or not (pa.types.is_integer(arr.type) or pa.types.is_floating(arr.type)):
@@ -200,7 +200,7 @@ class _Accumulate:
 
     def __call__(self, state, batch:pa.RecordBatch):
         self.rows += batch.num_rows
-        if self.weight: _check_weight(self.src, batch, self.weight, self.src.position[1])
+        if self.weight: check_weight(self.src, batch, self.weight, self.src.position[1])
         batch = self.convert(batch)
         if self.rate is not None and self.rate < 1:
             batch = batch.filter(pa.array(sample_mask(batch.num_rows, *self.src.position, self.rate)))
