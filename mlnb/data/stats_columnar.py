@@ -106,82 +106,76 @@ def equi_width_histogram(bounds:np.ndarray, # fine quantile boundaries (TFDV: 1,
 
 # %% ../../nbs/data/19_stats_columnar.ipynb #2fcf787f
 class ValueCounts:
-    "Distinct values of one column with their counts (and weights), exact until `EXACT_VALUES`, then TFDV's sketches."
+    "Distinct values of one column with counts `n` (and weights `w`), exact until `EXACT_VALUES`, then TFDV's sketches."
     def __init__(self, numeric:bool, weighted:bool):
         self.numeric, self.weighted = numeric, weighted
-        self.values, self.counts, self.weights = None, None, None  # merged so far
-        self.parts, self.pending = [], 0
+        self.frame, self.parts, self.pending = None, [], 0  # merged so far (numbers ascending); parts to merge
         self.sketches = None
 
-    def add(self, values:np.ndarray, counts:np.ndarray, weights:np.ndarray|None):
-        "Add distinct `values` (of one batch) seen `counts` times, with summed example `weights`."
-        if self.sketches is not None: return self._sketch(values, counts, weights)
-        self.parts.append((values, counts, weights)); self.pending += len(values)
-        if self.pending > max(2 * (0 if self.values is None else len(self.values)), 1 << 16): self._merge()
+    def add(self, part):
+        "Add a Polars frame of distinct values `v` with counts `n` (and summed example weights `w`)."
+        if self.sketches is not None: return self._sketch(part)
+        self.parts.append(part); self.pending += len(part)
+        if self.pending > max(2 * (0 if self.frame is None else len(self.frame)), 1 << 16): self._merge()
 
     def _merge(self):
-        parts = self.parts + ([] if self.values is None else [(self.values, self.counts, self.weights)])
+        import polars as pl
+        parts = ([] if self.frame is None else [self.frame]) + self.parts
         self.parts, self.pending = [], 0
-        if not parts: return
-        v = np.concatenate([p[0] for p in parts])
-        order = np.argsort(v, kind="stable")
-        v = v[order]
-        starts = np.flatnonzero(np.r_[True, v[1:] != v[:-1]]) if len(v) else np.zeros(0, np.int64)
-        sums = lambda i: np.add.reduceat(np.concatenate([p[i] for p in parts])[order], starts) if len(v) else v
-        self.values, self.counts = v[starts], sums(1)
-        self.weights = sums(2) if self.weighted else None
-        if len(self.values) > EXACT_VALUES:
-            values, counts, weights = self.values, self.counts, self.weights
-            self.values = self.counts = self.weights = None
+        if len(parts) > 1:
+            merged = pl.concat(parts).group_by("v").agg(pl.all().sum())
+            self.frame = merged.sort("v") if self.numeric else merged
+        elif parts: self.frame = parts[0]
+        if self.frame is not None and len(self.frame) > EXACT_VALUES:
+            frame, self.frame = self.frame, None
             self.sketches = self._new_sketches()
-            self._sketch(values, counts, weights)
+            self._sketch(frame)
 
     def _new_sketches(self):
         from tfx_bsl import sketches
+        from mlnb.data.stats_inprocess import MG_BUCKETS
         if self.numeric:
             q = lambda: sketches.QuantilesSketch(SKETCH_EPS, 1 << 32, 1)
             return q(), (q() if self.weighted else None)
-        from mlnb.data.stats_inprocess import MG_BUCKETS
         mg = lambda: sketches.MisraGriesSketch(MG_BUCKETS, large_string_threshold=LARGE_STRING,
                                                large_string_placeholder=LARGE_PLACEHOLDER)
         return mg(), (mg() if self.weighted else None), sketches.KmvSketch(16384)
 
-    def _sketch(self, values, counts, weights):
-        arr = pa.array(values)
-        self.sketches[0].AddValues(arr, pa.array(counts, pa.float64()))
-        if self.weighted: self.sketches[1].AddValues(arr, pa.array(weights, pa.float64()))
-        if not self.numeric: self.sketches[2].AddValues(arr)
+    def _sketch(self, part):
+        values = part.get_column("v").to_arrow()
+        self.sketches[0].AddValues(values, part.get_column("n").cast(float).to_arrow())
+        if self.weighted: self.sketches[1].AddValues(values, part.get_column("w").to_arrow())
+        if not self.numeric: self.sketches[2].AddValues(values)
 
-    def quantiles(self, k:int, weighted:bool=False):
-        "k+1 boundaries and cumulative weights (None without values)."
+    def quantiles(self, k:int, weighted:bool=False) -> tuple|None:
+        "k+1 boundaries and cumulative weights of the numbers (None without any)."
         self._merge()
         if self.sketches is not None:
-            s = self.sketches[1 if weighted else 0]
-            q, c = s.GetQuantilesAndCumulativeWeights(k)
+            q, c = self.sketches[1 if weighted else 0].GetQuantilesAndCumulativeWeights(k)
             q, c = q.flatten().to_numpy(zero_copy_only=False), c.flatten().to_numpy(zero_copy_only=False)
             return (q, c) if len(q) else None
-        w = self.weights if weighted else self.counts
-        if self.values is None or not len(self.values): return None
+        if self.frame is None: return None
+        v, w = self.frame.get_column("v").to_numpy(), self.frame.get_column("w" if weighted else "n").to_numpy()
         keep = w > 0
-        return summary_quantiles(self.values[keep], w[keep], k) if keep.any() else None
+        return summary_quantiles(v[keep], w[keep], k) if keep.any() else None
 
     def top(self, weighted:bool=False) -> tuple[list, list, int]:
-        "Values by falling count (ties: the larger value first), their counts, and the number of distinct values."
+        "The values by falling count (ties: the larger first), their counts, and the number of distinct values."
+        import polars as pl
         self._merge()
+        n = "w" if weighted else "n"
         if self.sketches is not None:
-            est = self.sketches[1 if weighted else 0].Estimate().to_pylist()
-            pairs = [(p["values"].decode("utf-8", "replace") if isinstance(p["values"], bytes) else p["values"],
-                      p["counts"]) for p in est]
+            est = self.sketches[1 if weighted else 0].Estimate()
+            frame = pl.DataFrame({"v": pl.Series(est.field(0)).cast(pl.String), n: pl.Series(est.field(1))})
             unique = self.sketches[2].Estimate()
         else:
-            values, w = self.values, (self.weights if weighted else self.counts)
-            long = np.array([len(v.encode()) > LARGE_STRING for v in values], bool) if \
-                len(values) and np.max([len(v) for v in values]) > LARGE_STRING // 4 else np.zeros(len(values), bool)
-            pairs = list(zip(values[~long].tolist(), w[~long].tolist()))
-            if long.any(): pairs.append((LARGE_PLACEHOLDER, float(w[long].sum())))
-            unique = len(values)
-        pairs.sort(key=lambda p: (p[1], p[0].encode()), reverse=True)
-        return [p[0] for p in pairs], [p[1] for p in pairs], unique
+            long = pl.col("v").str.len_bytes() > LARGE_STRING
+            frame, unique = self.frame, len(self.frame)
+            if frame.select(long.any()).item():
+                frame = pl.concat([frame.filter(~long).select("v", n),
+                                   frame.filter(long).select(pl.lit(LARGE_PLACEHOLDER).alias("v"), pl.col(n).sum())])
+        top = frame.select("v", n).sort([n, "v"], descending=True).head(RANK_BUCKETS)
+        return top.get_column("v").to_list(), top.get_column(n).to_list(), unique
 
 # %% ../../nbs/data/19_stats_columnar.ipynb #15a9ef1b
 class NotColumnar(MlnbError):
@@ -221,16 +215,14 @@ WIDE = 64  # with more numeric columns than this, distinct values come from one 
 def distinct_values(y, # a Polars DataFrame of float64 columns, NaN as null
                     names:list[str], # its columns to count
                     w:np.ndarray|None # example weights, one per row
-                   ) -> list[tuple]:
-    "For each column: its distinct non-null values (ascending), their counts and summed weights (or None)."
+                   ) -> list:
+    "For each column a Polars frame of its distinct non-null values `v` (ascending), counts `n` (and weights `w`)."
     import polars as pl
     if len(names) <= WIDE:  # a hash aggregation per column, all in parallel
         if w is not None: y = y.with_columns(pl.Series(_W, w))
-        aggs = [pl.len().alias("\x00n")] + ([pl.col(_W).sum().alias("\x00w")] if w is not None else [])
-        frames = pl.collect_all([y.lazy().select([c] + ([_W] if w is not None else [])).drop_nulls(c)
-                                 .group_by(c).agg(aggs).sort(c) for c in names])
-        return [(f.get_column(c).to_numpy(), f.get_column("\x00n").to_numpy(),
-                 f.get_column("\x00w").to_numpy() if w is not None else None) for c, f in zip(names, frames)]
+        aggs = [pl.len().cast(pl.Int64).alias("n")] + ([pl.col(_W).sum().alias("w")] if w is not None else [])
+        return pl.collect_all([y.lazy().select(pl.col(c).alias("v"), *([_W] if w is not None else [])).drop_nulls("v")
+                               .group_by("v").agg(aggs).sort("v") for c in names])
     out, ordered = [], y.select(pl.all().sort(nulls_last=True)) if w is None else y
     for c in names:
         x = ordered.get_column(c).to_numpy()
@@ -241,7 +233,9 @@ def distinct_values(y, # a Polars DataFrame of float64 columns, NaN as null
             order = np.argsort(x[keep], kind="stable")
             x, ws = x[keep][order], w[keep][order]
         starts = np.flatnonzero(np.r_[True, x[1:] != x[:-1]]) if len(x) else np.zeros(0, np.int64)
-        out.append((x[starts], np.diff(np.r_[starts, len(x)]), None if ws is None else np.add.reduceat(ws, starts)))
+        part = {"v": x[starts], "n": np.diff(np.r_[starts, len(x)])}
+        if ws is not None: part["w"] = np.add.reduceat(ws, starts)
+        out.append(pl.DataFrame(part))
     return out
 
 # %% ../../nbs/data/19_stats_columnar.ipynb #22e65d97
@@ -255,8 +249,10 @@ class _Column:
         self.mv, self.wmv = (0, 0.0, 0.0), (0, 0.0, 0.0, 0.0)
         self.counts = ValueCounts(kind in ("int", "float"), weighted) if kind != "null" else None
 
-    def add_values(self, v:np.ndarray, c:np.ndarray, ws:np.ndarray|None):
-        "Fold a batch's distinct non-NaN values `v` (ascending), their counts `c` and summed weights `ws`."
+    def add_values(self, part):
+        "Fold a batch's distinct non-NaN numbers: a Polars frame of values `v` (ascending), counts `n`, weights `w`."
+        v, c = part.get_column("v").to_numpy(), part.get_column("n").to_numpy()
+        ws = part.get_column("w").to_numpy() if self.weighted else None
         n = int(c.sum())
         mean = float(v @ c) / n
         with np.errstate(invalid="ignore"): var = float(c @ (v - mean) ** 2) / n
@@ -276,7 +272,7 @@ class _Column:
                 wmean = float(v @ ws) / total
                 with np.errstate(invalid="ignore"): wvar = float(ws @ (v - wmean) ** 2) / total
                 self.wmv = _wcombine(self.wmv, (n, wmean, wvar, total / n))
-        self.counts.add(v, c, ws)
+        self.counts.add(part)
 
 # %% ../../nbs/data/19_stats_columnar.ipynb #acb547fa
 class _Dataset:
@@ -310,10 +306,10 @@ class _Dataset:
         if not names: return
         y = df.select(pl.col(names).cast(pl.Float64).fill_nan(None))
         present = {name: len(df) - df.get_column(name).null_count() for name in names}
-        for name, (v, c, ws) in zip(names, distinct_values(y, names, w)):
+        for name, part in zip(names, distinct_values(y, names, w)):
             col = self.columns[name]
-            col.nan += present[name] - int(c.sum())
-            if len(v): col.add_values(v, c, ws)
+            col.nan += present[name] - int(part.get_column("n").sum())
+            if len(part): col.add_values(part)
 
     def _strings(self, df, strs:list[str], bools:list[str], w):
         import polars as pl
@@ -324,13 +320,12 @@ class _Dataset:
             lengths = df.select(pl.col(strs).str.len_bytes().sum()).row(0)
             for name, n in zip(strs, lengths): self.columns[name].nbytes += n or 0
         for name in bools: self.columns[name].nbytes += len(df) - df.get_column(name).null_count()
-        aggs = [pl.len().alias("\x00n")] + ([pl.col(_W).sum().alias("\x00w")] if w is not None else [])
-        queries = [df.lazy().select([c] + ([_W] if w is not None else [])).drop_nulls(c).group_by(c).agg(aggs)
-                   for c in names]
+        aggs = [pl.len().cast(pl.Int64).alias("n")] + ([pl.col(_W).sum().alias("w")] if w is not None else [])
+        queries = [df.lazy().select(pl.col(c).alias("v"), *([_W] if w is not None else [])).drop_nulls("v")
+                   .group_by("v").agg(aggs) for c in names]
         frames = pl.collect_all(queries) if len(names) <= WIDE else [q.collect() for q in queries]
-        for name, g in zip(names, frames):
-            if len(g): self.columns[name].counts.add(g.get_column(name).to_numpy(), g.get_column("\x00n").to_numpy(),
-                                                      g.get_column("\x00w").to_numpy() if w is not None else None)
+        for name, part in zip(names, frames):
+            if len(part): self.columns[name].counts.add(part)
 
 # %% ../../nbs/data/19_stats_columnar.ipynb #028673c4
 def _common(c:_Column, rows:int, w_rows:float, weighted:bool):
