@@ -220,15 +220,21 @@ def test_errors_are_those_of_the_reader(tmp_path):
 
 
 def test_no_tensorflow_or_beam(tmp_path):
-    "The default backend on CSV, Parquet and a DataFrame, in a fresh process: neither TensorFlow nor Beam is imported."
+    "The default backend, and the stats/schema/validate commands, in fresh processes: no TensorFlow, no Beam."
     df = load("airquality")
     df.to_csv(tmp_path / "a.csv", index=False); df.to_parquet(tmp_path / "a.parquet")
+    heavy = "print(sorted(m for m in ('tensorflow', 'apache_beam', 'tensorflow_data_validation') if m in sys.modules))"
     code = ("import sys, pandas as pd, mlnb\n"
             "from mlnb.data.statistics import stats\n"
             f"for src in ({str(tmp_path / 'a.csv')!r}, {str(tmp_path / 'a.parquet')!r}, pd.read_parquet({str(tmp_path / 'a.parquet')!r})):\n"
             "    s = stats(src, slice_by='Month', weight='Day')\n"
-            "    assert s.datasets[0].num_examples == 153\n"
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'apache_beam', 'tensorflow_data_validation')))")
+            "    assert s.datasets[0].num_examples == 153\n" + heavy)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+    cli = "import sys; from mlnb.cli import main; rc = main(sys.argv[1:]); " + heavy + "; sys.exit(rc)"
+    for args in (["stats", "a.csv", "-o", "s.pb"], ["schema", "infer", "a.csv", "-o", "s.pbtxt"],
+                 ["validate", "a.csv", "--schema", "s.pbtxt"], ["validate", "s.pb", "--schema", "s.pbtxt"]):
+        out = subprocess.run([sys.executable, "-c", cli, *args], capture_output=True, text=True, cwd=tmp_path)
+        assert out.returncode == 0, (args, out.stderr)
+        assert out.stdout.strip().splitlines()[-1] == "[]", args
