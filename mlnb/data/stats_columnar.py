@@ -4,7 +4,7 @@
 
 # %% ../../nbs/data/19_stats_columnar.ipynb #450021bd
 from __future__ import annotations
-import math
+import functools, math
 import numpy as np
 import pyarrow as pa
 from ..errors import DataError, MlnbError
@@ -47,11 +47,13 @@ def bin_weights(bounds:np.ndarray, cum:np.ndarray) -> tuple[np.ndarray, np.ndarr
     low, high = bounds[:-1], bounds[1:]
     counts = np.diff(cum.astype(np.float64))
     if len(low) == 0: return low, high, counts
-    starts = np.flatnonzero(np.r_[True, high[1:] != high[:-1]])  # bins sharing an upper bound share their weight
-    lengths = np.diff(np.r_[starts, len(high)])
-    counts = np.repeat(np.add.reduceat(counts, starts) / lengths, lengths)
-    same = (low == low[0]) & (high == high[0])                   # the minimum's weight spreads over the leading
-    lead = len(same) if same.all() else int(np.argmin(same))     # bins identical to the first
+    new = np.empty(len(high), bool); new[0] = True; np.not_equal(high[1:], high[:-1], out=new[1:])
+    if not new.all():  # bins sharing an upper bound share their weight evenly
+        starts = np.flatnonzero(new)
+        lengths = np.diff(np.append(starts, len(high)))
+        counts = np.repeat(np.add.reduceat(counts, starts) / lengths, lengths)
+    same = (low == low[0]) & (high == high[0])                 # the minimum's weight spreads over the leading
+    lead = len(same) if same.all() else int(np.argmin(same))   # bins identical to the first
     counts[:lead] += cum[0] / lead
     return low, high, counts
 
@@ -93,13 +95,19 @@ def equi_width_histogram(bounds:np.ndarray, # fine quantile boundaries (TFDV: 1,
         np.linspace(finite_min, finite_max, n + 1)
     if not np.isfinite(edges).all(): return h
     if neg: h.buckets.add(low_value=-np.inf, high_value=-np.inf, sample_count=neg)
-    lb, hb = edges[:-1, None], edges[1:, None]
-    point = low == high
+    # Each bucket takes the part of every bin inside it, by linear interpolation: the weight below an edge is
+    # that of the bins ending at or before it, plus the share of the one bin it cuts. A one-value bin counts in
+    # the bucket it falls in, at an edge in the lower one, at the minimum in the first.
+    if len(high) == 0: counts, low, high = np.zeros(1), bounds[:1], bounds[:1]
+    below = np.concatenate([[0.0], np.cumsum(counts)])
+    j = np.searchsorted(high, edges, side="right")
+    cut = np.minimum(j, len(high) - 1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        part = np.clip(np.minimum(high, hb) - np.maximum(low, lb), 0, None) / (high - low)
-    inside = (low >= lb) & (low <= hb) & ((low != lb) | (np.arange(len(lb))[:, None] == 0))
-    frac = np.where(point, inside, part)  # a one-value bin counts where it falls, in the first bucket at the minimum
-    for a, b, c in zip(edges[:-1], edges[1:], frac @ counts):
+        share = np.where((j < len(high)) & (low[cut] < edges) & (high[cut] > low[cut]),
+                         counts[cut] * (edges - low[cut]) / (high[cut] - low[cut]), 0.0)
+    upto = below[j] + share
+    upto[0] = 0.0  # nothing lies below the finite minimum
+    for a, b, c in zip(edges[:-1], edges[1:], np.diff(upto)):
         h.buckets.add(low_value=a, high_value=b, sample_count=c)
     if pos_inf: h.buckets.add(low_value=np.inf, high_value=np.inf, sample_count=pos_inf)
     return h
@@ -232,8 +240,8 @@ def distinct_values(y, # a Polars DataFrame of float64 columns, NaN as null
             keep = ~np.isnan(x)
             order = np.argsort(x[keep], kind="stable")
             x, ws = x[keep][order], w[keep][order]
-        starts = np.flatnonzero(np.r_[True, x[1:] != x[:-1]]) if len(x) else np.zeros(0, np.int64)
-        part = {"v": x[starts], "n": np.diff(np.r_[starts, len(x)])}
+        starts = np.flatnonzero(np.concatenate([[True], x[1:] != x[:-1]])) if len(x) else np.zeros(0, np.int64)
+        part = {"v": x[starts], "n": np.diff(np.append(starts, len(x)))}
         if ws is not None: part["w"] = np.add.reduceat(ws, starts)
         out.append(pl.DataFrame(part))
     return out
@@ -327,7 +335,12 @@ class _Dataset:
         for name, part in zip(names, frames):
             if len(part): self.columns[name].counts.add(part)
 
-# %% ../../nbs/data/19_stats_columnar.ipynb #028673c4
+# %% ../../nbs/data/19_stats_columnar.ipynb #dd1621f9
+@functools.lru_cache(maxsize=64)
+def _one_value_each(present:int):
+    "The num-values histogram of `present` rows holding one value each (TFDV's, from its sketch of ones)."
+    return quantiles_histogram(*summary_quantiles(np.ones(1), np.array([present]), QUANTILE_BUCKETS))
+
 def _common(c:_Column, rows:int, w_rows:float, weighted:bool):
     "TFDV's `CommonStatistics` of a flat column: one value per present row."
     pb = _stats_pb2()
@@ -335,8 +348,7 @@ def _common(c:_Column, rows:int, w_rows:float, weighted:bool):
     if c.present:
         s.min_num_values = s.max_num_values = 1
         s.avg_num_values = 1.0
-        s.num_values_histogram.CopyFrom(quantiles_histogram(*summary_quantiles(np.ones(1), np.array([c.present]),
-                                                                              QUANTILE_BUCKETS)))
+        s.num_values_histogram.CopyFrom(_one_value_each(c.present))
     if weighted:
         s.weighted_common_stats.CopyFrom(pb.WeightedCommonStatistics(
             num_non_missing=c.w_present, num_missing=w_rows - c.w_present, tot_num_values=c.w_present,
@@ -346,7 +358,7 @@ def _common(c:_Column, rows:int, w_rows:float, weighted:bool):
 def _histograms(q, cum, c:_Column, pos_inf:float) -> list:
     "The standard and quantiles histograms TFDV derives from 1,001 quantiles."
     std = equi_width_histogram(q, cum, c.fmin, c.fmax, HISTOGRAM_BUCKETS, pos_inf)
-    qh = quantiles_histogram(np.r_[q[0], q[FINE::FINE]], np.r_[cum[0], cum[FINE::FINE]])
+    qh = quantiles_histogram(q[::FINE], cum[::FINE])  # TFDV's `rebin_quantiles`: every FINE-th boundary
     std.num_nan = qh.num_nan = c.nan
     return [std, qh]
 
