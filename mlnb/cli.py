@@ -13,16 +13,17 @@ __all__ = ['COMMANDS', 'build_parser', 'main', 'run']
 # %% ../nbs/98_cli.ipynb #ddee2c85
 COMMANDS = {
     "stats":    ("mlnb.data.statistics",  "compute dataset statistics (TFDV protos) from CSV, Parquet or TFRecord"),
-    "schema":   ("mlnb.data.schema",      "infer, show and diff schemas"),
+    "schema":   ("mlnb.data.schema_tables","infer, show and diff schemas"),
     "validate": ("mlnb.data.validation",  "validate data or statistics against a schema (drift and skew too)"),
     "run":      ("mlnb.pipeline.api",     "run a notebook pipeline (pipeline.yaml) with caching and lineage"),
     "runs":     ("mlnb.pipeline.api",     "list, show and compare runs"),
     "lineage":  ("mlnb.pipeline.api",     "which execution produced an artifact, from which inputs"),
     "publish":  ("mlnb.publish.site",     "publish a run's executed notebooks as Voila apps and HTML reports"),
-    "serve":    ("mlnb.publish.site",     "serve a published site with Voila on 127.0.0.1"),
+    "serve":    ("mlnb.publish.serve",     "serve a published site with Voila on 127.0.0.1"),
     "export":   ("mlnb.pipeline.api",     "export a pipeline to a scheduler (Airflow)"),
     "sweep":    ("mlnb.runs.sweep",       "run a notebook over a grid or random search of parameters"),
-    "model":    ("mlnb.model.blessing",   "evaluate, validate and push models"),
+    "model":    ("mlnb.model.blessing",   "evaluate, bless and push models"),
+    "monitor":  ("mlnb.pipeline.monitor", "monitor data spans over time: schema, drift, skew, tests and the served model"),
 }
 
 # %% ../nbs/98_cli.ipynb #ab3c15e7

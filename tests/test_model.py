@@ -174,10 +174,10 @@ def served(models, taxi, tmp_path_factory):
     "The baseline pushed as version 1 and the candidate, blessed against it, as version 2."
     root = tmp_path_factory.mktemp("serving")
     baseline, candidate = models
-    first = M.validate(baseline, None, taxi, ["auc>=0.55"], label="tip")
+    first = M.bless(baseline, None, taxi, ["auc>=0.55"], label="tip")
     p1 = M.push(baseline, root, "taxi", blessing=first)
-    blessing = M.validate(candidate, M.load_model(root / "taxi"), taxi, {"auc": {"min": 0.55, "delta": 0.05}},
-                          label="tip", slice_by="company")
+    blessing = M.bless(candidate, M.load_model(root / "taxi"), taxi, {"auc": {"min": 0.55, "delta": 0.05}},
+                       label="tip", slice_by="company")
     p2 = M.push(candidate, root, "taxi", blessing=blessing.save(root / "blessing.json")) if blessing.blessed else None
     return root, first, p1, blessing, p2
 
@@ -193,8 +193,8 @@ def test_blessing_and_push_two_keras_models(models, taxi, served):
     assert (served_model.kind, served_model.version, served_model.classes) == ("serving", 2, ["no", "yes"])
     np.testing.assert_allclose(served_model.predict(taxi.iloc[:500]), keras_scores(models[1], taxi.iloc[:500]), atol=1e-5)
     # a candidate far worse than the baseline is not blessed, and its push is refused
-    worse = M.validate(lambda d: np.full(len(d), 0.5), served_model, taxi,
-                       ["auc>=baseline-0.01", "log_loss<=baseline+0.01"], label="tip")
+    worse = M.bless(lambda d: np.full(len(d), 0.5), served_model, taxi,
+                    ["auc>=baseline-0.01", "log_loss<=baseline+0.01"], label="tip")
     assert not worse.blessed
     assert {r["metric"] for r in worse.reasons} == {"auc", "log_loss"}
     assert all(r["kind"] == "delta" and r["baseline"] is not None for r in worse.reasons)
@@ -217,7 +217,15 @@ def test_concurrent_pushes_get_distinct_versions(served, tmp_path):
     assert sorted(d.name for d in (tmp_path / "race").iterdir()) == ["1", "2", "3", "4"]
 
 
-def test_cli_evaluate_validate_push(served, taxi, tmp_path):
+def test_validate_is_the_deprecated_name_of_bless(taxi):
+    rule = lambda d: np.clip(0.3 + d.distance / 30, 0, 1)
+    with pytest.warns(DeprecationWarning, match="use mlnb.model.bless") as caught:
+        old = M.validate(rule, None, taxi, ["auc>=0.5"], label="tip")
+    assert caught[0].filename == __file__  # the warning points at the caller, not at mlnb
+    assert old.to_dict() == M.bless(rule, None, taxi, ["auc>=0.5"], label="tip").to_dict()
+
+
+def test_cli_evaluate_bless_push(served, taxi, tmp_path):
     from mlnb.cli import main
     baseline, candidate = served[0] / "taxi" / "1", served[0] / "taxi" / "2"
     data = tmp_path / "taxi.csv"
@@ -228,12 +236,12 @@ def test_cli_evaluate_validate_push(served, taxi, tmp_path):
         return code, out.getvalue(), err.getvalue()
     code, out, _ = run("model", "evaluate", str(candidate), str(data), "--label", "tip", "--slice", "company", "--json")
     assert code == 0 and json.loads(out)["overall"]["count"] == len(taxi)
-    code, out, _ = run("model", "validate", str(candidate), str(data), "--label", "tip", "--baseline", str(baseline),
-                       "--threshold", "auc>=0.5", "--threshold", "auc>=baseline-0.05", "-o", str(tmp_path / "ok.json"))
-    assert code == 0, out
-    code, out, _ = run("model", "validate", str(candidate), str(data), "--label", "tip",
-                       "--threshold", "auc>=0.999", "-o", str(tmp_path / "no.json"))
-    assert code == 1 and "NOT blessed" in out
+    code, out, err = run("model", "bless", str(candidate), str(data), "--label", "tip", "--baseline", str(baseline),
+                         "--threshold", "auc>=0.5", "--threshold", "auc>=baseline-0.05", "-o", str(tmp_path / "ok.json"))
+    assert code == 0 and "deprecated" not in err, out
+    code, out, err = run("model", "validate", str(candidate), str(data), "--label", "tip",  # the old name still works
+                         "--threshold", "auc>=0.999", "-o", str(tmp_path / "no.json"))
+    assert code == 1 and "NOT blessed" in out and "mlnb model validate is deprecated; use mlnb model bless" in err
     push = ("model", "push", str(candidate), "--base-dir", str(tmp_path / "serving"), "--name", "taxi", "--blessing")
     code, _, err = run(*push, str(tmp_path / "no.json"))
     assert code == 2 and "push refused" in err

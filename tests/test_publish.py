@@ -9,7 +9,8 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 import mlnb
 from mlnb.cli import main
-from mlnb.publish.site import external_refs, find_run, publish, serve
+from mlnb.publish.site import external_refs, find_run, publish
+from mlnb.publish.serve import serve
 
 KERNEL = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
 PIPELINE = """name: tiny

@@ -25,31 +25,11 @@ export namespace CommandIDs {
 
 const PLUGIN_ID = 'mlnb:plugin';
 
-/**
- * The Python a console runs to compare pipeline runs: RunCompare over the runs their steps tracked
- * (`mlnb.start_run`), else the steps' parameters and records side by side; says plainly when RunCompare is missing.
- */
+/** The Python a console runs to compare pipeline runs: one call, so the console shows the comparison, not code. */
 function compareCode(workspace: string, runs: string[]): string {
   return [
-    '# pipeline runs selected in the mlnb sidebar',
-    `workspace, pipeline_runs = ${JSON.stringify(workspace)}, ${JSON.stringify(runs)}`,
-    'try:',
-    '    from mlnb.widgets import RunCompare',
-    'except (ImportError, AttributeError) as e:',
-    '    print("mlnb: RunCompare is not available in this mlnb installation:", e)',
-    'else:',
-    '    from pathlib import Path',
-    '    from mlnb.runs import read_runs',
-    '    tracked = [r["run_id"] for r in read_runs(workspace)  # runs/<pipeline run>/<step>.ipynb tracked them',
-    '               if r.get("pipeline_run") in pipeline_runs or Path(r.get("executed_notebook") or "").parent.name in pipeline_runs]',
-    '    if tracked:',
-    '        display(RunCompare(runs=tracked, workspace=workspace))',
-    "    else:  # the steps tracked no runs: compare the steps' parameters and recorded values",
-    '        import pandas as pd',
-    '        from mlnb.store import get_run',
-    '        display(pd.DataFrame({r: {f"{s}.{k}": v for s, st in get_run(workspace, r)["steps"].items()',
-    '                                  for part in ("parameters", "records") for k, v in (st.get(part) or {}).items()}',
-    '                              for r in pipeline_runs}))'
+    'from mlnb.widgets.run_compare import compare_pipeline_runs',
+    `compare_pipeline_runs(${JSON.stringify(workspace)}, ${JSON.stringify(runs)})`
   ].join('\n');
 }
 

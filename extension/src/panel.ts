@@ -2,7 +2,7 @@
 import { showErrorMessage } from '@jupyterlab/apputils';
 import { LabIcon, refreshIcon } from '@jupyterlab/ui-components';
 import { Widget } from '@lumino/widgets';
-import { api, IJob, IPipeline, IRun, IRunSummary } from './api';
+import { api, IJobState, IPipelineInfo, IRunDetail, IRunStep, IRunSummary } from './api';
 
 export const PANEL_ID = 'mlnb-sidebar';
 
@@ -58,16 +58,21 @@ function ago(iso: string | null): string {
   return new Date(t).toLocaleDateString();
 }
 
+/** A run step's tooltip: a failed step's error message, else why it was cached or skipped. */
+export function stepTooltip(s: IRunStep): string {
+  return s.error ? s.error.message : s.reason || '';
+}
+
 function slug(s: string): string {
   return s.replace(/[^a-zA-Z0-9_-]+/g, '-');
 }
 
 export class MlnbPanel extends Widget {
   config: IPanelConfig = { pollInterval: 1000, refreshInterval: 15000, maxRuns: 8, maxMetrics: 3 };
-  private pipelines: IPipeline[] = [];
+  private pipelines: IPipelineInfo[] = [];
   private runs = new Map<string, IRunSummary[]>();
-  private jobs = new Map<string, IJob>(); // pipeline path -> latest job started here
-  private details = new Map<string, IRun>(); // `${workspace}|${run_id}` -> full run
+  private jobs = new Map<string, IJobState>(); // pipeline path -> latest job started here
+  private details = new Map<string, IRunDetail>(); // `${workspace}|${run_id}` -> full run
   private selected = new Set<string>(); // `${workspace}|${run_id}`
   private force = new Set<string>();
   private error = '';
@@ -134,7 +139,7 @@ export class MlnbPanel extends Widget {
   }
 
   /** Start a run of `pipeline` in the background and follow its progress. */
-  async run(pipeline: string, force?: boolean): Promise<IJob | null> {
+  async run(pipeline: string, force?: boolean): Promise<IJobState | null> {
     try {
       const job = await api.start({ pipeline, force: force ?? this.force.has(pipeline) });
       this.jobs.set(pipeline, job);
@@ -226,9 +231,9 @@ export class MlnbPanel extends Widget {
     this.updateCompareButtons();
   }
 
-  private renderPipeline(p: IPipeline): HTMLElement {
+  private renderPipeline(p: IPipelineInfo): HTMLElement {
     const job = this.jobs.get(p.path);
-    const live = job && job.run ? (job.run as any).steps || {} : {};
+    const live: Record<string, string> = job && job.run ? job.run.steps : {};
     const running = !!job && job.running;
     const steps = p.steps.map(s => {
       const state = running && live[s.name] ? live[s.name] : s.state || 'unknown';
@@ -282,7 +287,7 @@ export class MlnbPanel extends Widget {
     );
   }
 
-  private renderJob(job: IJob): HTMLElement {
+  private renderJob(job: IJobState): HTMLElement {
     const pr = job.run ? job.run.progress : { done: 0, total: 0, current: [] as string[] };
     const pct = pr.total ? Math.round((100 * pr.done) / pr.total) : 0;
     const label = job.running
@@ -375,11 +380,11 @@ export class MlnbPanel extends Widget {
     );
   }
 
-  private renderRunSteps(run: IRun): HTMLElement {
+  private renderRunSteps(run: IRunDetail): HTMLElement {
     const rows = Object.entries(run.steps).map(([name, s]) =>
       h(
         'li',
-        { className: `mlnb-run-step mlnb-state-${slug(s.status)}`, 'data-step': name, title: s.error || s.reason || '' },
+        { className: `mlnb-run-step mlnb-state-${slug(s.status)}`, 'data-step': name, title: stepTooltip(s) },
         h('span', { className: 'mlnb-dot' }),
         h('span', { className: 'mlnb-step-name' }, name),
         h('span', { className: 'mlnb-step-state' }, s.status + (s.duration ? ` ${fmt(s.duration)}s` : '')),

@@ -9,14 +9,14 @@ from pathlib import Path
 from ..errors import DataError, ParameterError
 from .sources import Source, check_columns, read_table, FORMATS
 from .slicing import plan_slices
-from .stats_inprocess import Converter, ConversionWarning, _check_sample_rate, _inprocess  # ConversionWarning: public here too
+from .stats_inprocess import Converter, ConversionWarning, check_sample_rate, inprocess_stats  # ConversionWarning: public here too
 
 # %% auto #0
 __all__ = ['BACKENDS', 'AUTO_BEAM_BYTES', 'register_backend', 'stats', 'save_stats', 'load_stats', 'as_stats', 'cli_stats']
 
 # %% ../../nbs/data/14_statistics.ipynb #54c155a5
 def _inprocess_backend(src, *, weight, label, sample_rate, slicers, order, pipeline_options=None):
-    return _inprocess(src, weight, label, sample_rate, slicers, order)
+    return inprocess_stats(src, weight, label, sample_rate, slicers, order)
 
 def _beam_backend(src, **kwargs):
     from mlnb.data.stats_beam import beam_stats
@@ -51,7 +51,7 @@ def stats(source, # CSV/Parquet/TFRecord path, glob or directory, or a pandas Da
     if backend != "auto" and backend not in BACKENDS:
         raise ParameterError(f"backend={backend!r}: expected 'auto', {', '.join(map(repr, BACKENDS))}",
                              parameter="backend")
-    _check_sample_rate(sample_rate)
+    check_sample_rate(sample_rate)
     src = source if isinstance(source, Source) else Source(source)
     slice_spec = _slice_spec(slice_by)
     for role, cols in (("slice_by", list(slice_spec)), ("label", [label] if label else []),
@@ -133,10 +133,10 @@ def _unwrap_tfrecord(data:bytes) -> bytes:
     return data[12:12 + n]
 
 # %% ../../nbs/data/14_statistics.ipynb #28650629
-def as_stats(x, # statistics, a statistics file, or any data source `stats` takes
+def as_stats(x, # statistics (a list or one dataset's proto), a statistics file, or any data source `stats` takes
              **kwargs # passed to `stats` when data is given
             ):
-    "Statistics from whatever `x` is: passed through, loaded, or computed."
+    "A `DatasetFeatureStatisticsList` from whatever `x` is: passed through, wrapped, loaded, or computed."
     from tensorflow_metadata.proto.v0 import statistics_pb2
     if isinstance(x, statistics_pb2.DatasetFeatureStatisticsList): return x
     if isinstance(x, statistics_pb2.DatasetFeatureStatistics):

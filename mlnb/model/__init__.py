@@ -10,8 +10,8 @@ import importlib
 
 # %% ../../nbs/model/29_model.ipynb #9c0bb871
 _EXPORTS = {
-    **dict.fromkeys(("load_model", "as_predictor", "register_adapter", "Predictor", "as_frame"), "mlnb.model.adapters"),
-    **dict.fromkeys(("evaluate", "EvalResult", "HIGHER_IS_BETTER"), "mlnb.model.metrics"),
+    **dict.fromkeys(("load_model", "as_predictor", "register_adapter", "Predictor", "as_frame", "settle"), "mlnb.model.adapters"),
+    **dict.fromkeys(("evaluate", "EvalResult", "HIGHER_IS_BETTER", "jsonable"), "mlnb.model.metrics"),
     **dict.fromkeys(("counterfactual", "partial_dependence", "thresholds"), "mlnb.model.explain"),
     **dict.fromkeys(("bless", "validate", "Blessing", "push", "Pushed", "parse_threshold", "threshold_specs", "cli_model"),
                     "mlnb.model.blessing"),

@@ -4,7 +4,7 @@
 
 # %% ../../nbs/model/24_blessing.ipynb #3cf13f73
 from __future__ import annotations
-import argparse, json, os, re, shutil, sys, time, uuid
+import argparse, json, os, re, shutil, sys, time, uuid, warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,7 +15,7 @@ from .metrics import EvalResult, HIGHER_IS_BETTER, evaluate
 from .explain import counterfactual, partial_dependence, thresholds
 
 # %% auto #0
-__all__ = ['parse_threshold', 'threshold_specs', 'Blessing', 'validate', 'Pushed', 'push', 'cli_model']
+__all__ = ['parse_threshold', 'threshold_specs', 'Blessing', 'bless', 'validate', 'Pushed', 'push', 'cli_model']
 
 # %% ../../nbs/model/24_blessing.ipynb #6620f7c5
 _SPEC_KEYS = {"min", "max", "delta", "higher_is_better", "slices"}
@@ -115,16 +115,16 @@ def _check(specs:dict, cand:EvalResult, base:EvalResult|None, min_slice_count:in
     return failures, checked
 
 # %% ../../nbs/model/24_blessing.ipynb #2e1859a4
-def validate(candidate:Any, # the candidate model, or its `EvalResult`
-             baseline:Any, # the model in production (or its `EvalResult`), or None
-             data:Any=None, # evaluation data (DataFrame or path) when models are given
-             thresholds:dict|list|str|None=None, # {metric: {min, max, delta, ...}} or ["auc>=0.7", ...]
-             label:str|None=None, # the label column when models are given
-             slice_by:list|str|None=None, # slices judged besides the overall value
-             weight:str|None=None, # example weight column
-             threshold:float=0.5, # binary decision threshold
-             min_slice_count:int=30 # slices with fewer examples are not judged
-            ) -> Blessing:
+def bless(candidate:Any, # the candidate model, or its `EvalResult`
+          baseline:Any, # the model in production (or its `EvalResult`), or None
+          data:Any=None, # evaluation data (DataFrame or path) when models are given
+          thresholds:dict|list|str|None=None, # {metric: {min, max, delta, ...}} or ["auc>=0.7", ...]
+          label:str|None=None, # the label column when models are given
+          slice_by:list|str|None=None, # slices judged besides the overall value
+          weight:str|None=None, # example weight column
+          threshold:float=0.5, # binary decision threshold
+          min_slice_count:int=30 # slices with fewer examples are not judged
+         ) -> Blessing:
     "Bless `candidate` if it meets the value thresholds and is not worse than `baseline` by more than each delta."
     specs = threshold_specs(thresholds or {})
     if not specs: raise ParameterError("thresholds: expected at least one threshold, e.g. {'auc': {'min': 0.7}}", parameter="thresholds")
@@ -132,13 +132,18 @@ def validate(candidate:Any, # the candidate model, or its `EvalResult`
         if model is None or isinstance(model, EvalResult): return model
         if isinstance(model, dict) and "overall" in model: return EvalResult.from_dict(model)
         if data is None or label is None:
-            raise ParameterError(f"validate: the {what} is a model, so data= and label= are needed to evaluate it", parameter="data")
+            raise ParameterError(f"bless: the {what} is a model, so data= and label= are needed to evaluate it", parameter="data")
         return evaluate(model, data, label, slice_by=slice_by, weight=weight, threshold=threshold)
     cand, base = result(candidate, "candidate"), result(baseline, "baseline")
     if base is not None and base.task != cand.task:
         raise ModelError(f"the candidate is a {cand.task} model but the baseline is {base.task}; they cannot be compared")
     failures, checked = _check(specs, cand, base, min_slice_count)
     return Blessing(not failures, failures, checked, specs, cand.to_dict(), base.to_dict() if base is not None else None)
+
+def validate(*args, **kwargs) -> Blessing:
+    "Deprecated: the old name of `bless` (TFX calls a model that passed its checks *blessed*)."
+    warnings.warn("mlnb.model.validate is deprecated; use mlnb.model.bless (same arguments)", DeprecationWarning, stacklevel=2)
+    return bless(*args, **kwargs)
 
 # %% ../../nbs/model/24_blessing.ipynb #64f326a2
 @dataclass
@@ -205,8 +210,9 @@ def _cmd_evaluate(args) -> int:
     else: print(r.frame.drop(columns=["confusion_matrix"], errors="ignore").to_string(index=False, float_format=lambda v: f"{v:.4f}"))
     return 0
 
-def _cmd_validate(args) -> int:
-    b = validate(load_model(args.candidate), load_model(args.baseline) if args.baseline else None, args.data,
+def _cmd_bless(args) -> int:
+    if args.action == "validate": print("mlnb model validate is deprecated; use mlnb model bless", file=sys.stderr)
+    b = bless(load_model(args.candidate), load_model(args.baseline) if args.baseline else None, args.data,
                  args.threshold, label=args.label, slice_by=_slices(args), min_slice_count=args.min_slice_count)
     if args.output: b.save(args.output)
     if args.json: print(json.dumps(b.to_dict(), indent=1))
@@ -220,14 +226,15 @@ def _cmd_push(args) -> int:
 
 # %% ../../nbs/model/24_blessing.ipynb #cfad4f2f
 def cli_model(parser:argparse.ArgumentParser) -> None:
-    "`mlnb model evaluate|validate|push`."
+    "`mlnb model evaluate|bless|push` (`validate`: the deprecated name of `bless`)."
     sub = parser.add_subparsers(dest="action", metavar="ACTION")
     e = sub.add_parser("evaluate", help="metrics overall and per slice")
     e.add_argument("model", help="SavedModel dir, TF Serving folder, .keras or .pkl file")
     e.add_argument("data", help="CSV or Parquet file with the label column")
     e.add_argument("--label", required=True, help="the label column")
     e.add_argument("--threshold", type=float, default=0.5, help="binary decision threshold (default 0.5)")
-    v = sub.add_parser("validate", help="bless a candidate against thresholds and a baseline (exit 1 when not blessed)")
+    v = sub.add_parser("bless", aliases=["validate"], help="bless a candidate against thresholds and a baseline (exit 1 "
+                       "when not blessed; `validate` is its deprecated name)")
     v.add_argument("candidate", help="the candidate model (path)")
     v.add_argument("data", help="CSV or Parquet evaluation data")
     v.add_argument("--label", required=True, help="the label column")
@@ -243,6 +250,6 @@ def cli_model(parser:argparse.ArgumentParser) -> None:
     u.add_argument("model", help="SavedModel dir, TF Serving folder or .keras file")
     u.add_argument("--base-dir", required=True, help="serving root; the model goes to BASE_DIR/NAME/<version>")
     u.add_argument("--name", required=True, help="the model name")
-    u.add_argument("--blessing", help="a blessing JSON from `mlnb model validate --output`; refused when not blessed")
+    u.add_argument("--blessing", help="a blessing JSON from `mlnb model bless --output`; refused when not blessed")
     u.add_argument("--json", action="store_true", help="print JSON")
-    e.set_defaults(func=_cmd_evaluate); v.set_defaults(func=_cmd_validate); u.set_defaults(func=_cmd_push)
+    e.set_defaults(func=_cmd_evaluate); v.set_defaults(func=_cmd_bless); u.set_defaults(func=_cmd_push)
