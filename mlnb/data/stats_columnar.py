@@ -246,7 +246,7 @@ def distinct_values(y, # a Polars DataFrame of float64 columns, NaN as null
         out.append(pl.DataFrame(part))
     return out
 
-# %% ../../nbs/data/19_stats_columnar.ipynb #22e65d97
+# %% ../../nbs/data/19_stats_columnar.ipynb #5003156e
 class _Column:
     "What one feature has accumulated: presence, moments, extremes, byte lengths, value counts."
     def __init__(self, kind:str, weighted:bool):
@@ -282,7 +282,7 @@ class _Column:
                 self.wmv = _wcombine(self.wmv, (n, wmean, wvar, total / n))
         self.counts.add(part)
 
-# %% ../../nbs/data/19_stats_columnar.ipynb #acb547fa
+# %% ../../nbs/data/19_stats_columnar.ipynb #1bed29b8
 class _Dataset:
     "The statistics of one dataset (All Examples or a slice) folded batch by batch."
     def __init__(self, weighted:bool):
@@ -335,7 +335,7 @@ class _Dataset:
         for name, part in zip(names, frames):
             if len(part): self.columns[name].counts.add(part)
 
-# %% ../../nbs/data/19_stats_columnar.ipynb #dd1621f9
+# %% ../../nbs/data/19_stats_columnar.ipynb #1fbdb272
 @functools.lru_cache(maxsize=64)
 def _one_value_each(present:int):
     "The num-values histogram of `present` rows holding one value each (TFDV's, from its sketch of ones)."
@@ -416,7 +416,7 @@ def _dataset_proto(d:_Dataset, name:str):
         else: f.string_stats.CopyFrom(_string_proto(c, common, d.weighted))
     return out
 
-# %% ../../nbs/data/19_stats_columnar.ipynb #dd252b21
+# %% ../../nbs/data/19_stats_columnar.ipynb #4d00c921
 class _Scan:
     "The fold state of one pass: the converter, All Examples and one `_Dataset` per slice key."
     def __init__(self, src:Source, weight, sample_rate, slicers):
@@ -454,7 +454,7 @@ def _slice_rows(slicer, batch:pa.RecordBatch):
     for key, part in slicer(pa.RecordBatch.from_arrays([lists, rows], [slicer.column, _W])):
         yield key, part.column(1)
 
-# %% ../../nbs/data/19_stats_columnar.ipynb #b28ff0f9
+# %% ../../nbs/data/19_stats_columnar.ipynb #0c6a5a65
 def columnar_stats(src:Source, # what to read (`mlnb.data.sources.Source`)
                    *,
                    weight:str|None=None, # a column of example weights
@@ -465,7 +465,10 @@ def columnar_stats(src:Source, # what to read (`mlnb.data.sources.Source`)
                   ):
     "TFDV's `DatasetFeatureStatisticsList` of a flat table, computed on Polars without TensorFlow or Beam."
     if src.format == "tfrecord": raise NotColumnar(f"{src.name}: TFRecord files hold tf.Examples (lists)")
-    acc = scan(src, lambda: _Scan(src, weight, sample_rate, slicers), lambda s, b: s(b), prefetch=True)
+    # Reading ahead in a thread overlaps parsing and counting; but the reader then moves `src.position` on while a
+    # batch is counted, and the row sample and the weight errors need the position of the batch in hand.
+    ahead = (sample_rate is None or sample_rate >= 1) and weight is None
+    acc = scan(src, lambda: _Scan(src, weight, sample_rate, slicers), lambda s, b: s(b), prefetch=ahead)
     if acc.rows == 0: raise empty_error(src)
     if acc.kept == 0:
         raise DataError(f"{src.name}: the sample of {sample_rate} kept none of {acc.rows} rows; "
