@@ -13,12 +13,12 @@ __all__ = ['served_model', 'evaluate_spans']
 
 # %% ../../nbs/model/26_monitoring.ipynb #4fa172c6
 def served_model(model, # a TF Serving folder <base>/<name>, a model path, or a model object
-                 fingerprints=None, # a `mlnb.metadata.store.Fingerprints`; default: a fresh one
+                 fingerprints=None, # a `mlnb.core.files.Fingerprints`; default: a fresh one
                 ) -> tuple:
     "(the model or the path of its served version, its name such as 'taxi/3', its content fingerprint or None)."
     from mlnb.model.adapters import serving_versions
     if not isinstance(model, (str, os.PathLike)): return model, getattr(model, "name", type(model).__name__), None
-    from mlnb.metadata.store import Fingerprints
+    from mlnb.core.files import Fingerprints
     path, versions = Path(model), serving_versions(model)
     if versions: path = path/str(versions[-1])
     if not path.exists():
@@ -35,7 +35,7 @@ def evaluate_spans(spans:list, # spans: objects with `key`, `paths` and `fingerp
                    label:str, # the label column
                    *, slice_by=None, # slices, as `mlnb.model.evaluate` takes them
                    folder:str|os.PathLike|None=None, # where evaluations of models on disk are cached; None: not cached
-                   fingerprints=None, # a `mlnb.metadata.store.Fingerprints` for the model's files
+                   fingerprints=None, # a `mlnb.core.files.Fingerprints` for the model's files
                   ) -> list[dict]:
     "The model's metrics on every span with labels, overall and per slice, as monitoring history rows."
     import pandas as pd
