@@ -216,10 +216,10 @@ def run_artifacts(root:Path, workspace:Path, run_id:str) -> list[Artifact]:
 
 def lineage_of(root:Path, path:Path) -> Lineage:
     "Which execution produced `path`, from which inputs, with which parameters (from the metadata store)."
-    from mlnb.metadata import store
+    from mlnb.metadata.lineage import lineage
     ws = workspace_in_root(root, path if path.is_dir() else path.parent)
     return Lineage(path=rel_to_root(root, path), workspace=rel_to_root(root, ws) or ".",
-                   lineage=from_dict(LineageNode, store.lineage(ws, path)))
+                   lineage=from_dict(LineageNode, lineage(ws, path)))
 
 # %% ../../nbs/lab/92_jobs.ipynb #99df0171
 _PUBLISHING = threading.Lock()  # one publish at a time: publish() stages in a folder named after the process
