@@ -294,4 +294,6 @@ def cli_validate(parser:argparse.ArgumentParser, # the `mlnb validate` parser
     parser.add_argument("--serving", help="statistics or data of serving (skew)")
     parser.add_argument("--env", help="the environment of the data, e.g. SERVING")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.epilog = ("exit status: 0 when the data matches the schema, 1 when anomalies are found, 2 on a usage or input "
+                     "error (one line on stderr)")
     parser.set_defaults(func=_cli_validate)

@@ -68,13 +68,13 @@ def airflow_dag(pipeline:Pipeline, # the pipeline to schedule
 
 def cli_export(parser:argparse.ArgumentParser):
     "Arguments of `mlnb export airflow pipeline.yaml -o dag.py`."
-    sub = parser.add_subparsers(dest="target", metavar="{airflow}")
+    sub = parser.add_subparsers(dest="target", metavar="TARGET")
     af = sub.add_parser("airflow", help="an Airflow DAG whose tasks run the steps with `mlnb run --only STEP`")
-    af.add_argument("spec", nargs="?", default="pipeline.yaml", help="pipeline.yaml or its folder")
+    af.add_argument("spec", nargs="?", default="pipeline.yaml", metavar="SPEC", help="pipeline.yaml or its folder (default: ./pipeline.yaml)")
     af.add_argument("-o", "--output", help="the DAG file to write (default: print it)")
     af.add_argument("--dag-id", help="the DAG id (default: mlnb_<pipeline name>)")
     af.add_argument("--schedule", help="cron expression or preset such as @daily (default: none, triggered by hand)")
-    af.add_argument("--mlnb", help="the mlnb command on the Airflow workers (default: this environment's)")
+    af.add_argument("--mlnb", metavar="COMMAND", help="the mlnb command on the Airflow workers (default: this environment's)")
     def export(args):
         source = airflow_dag(Pipeline.load(args.spec), args.dag_id, args.schedule, args.mlnb)
         if not args.output: print(source, end=""); return 0

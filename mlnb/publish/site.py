@@ -448,8 +448,9 @@ def cli_publish(parser):
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.epilog = "\n\n".join(textwrap.fill(p, 88) for p in PUBLISH_HELP.split("\n\n"))
     parser.add_argument("run", metavar="RUN_ID", help="a run id, 'latest', or a run folder")
-    parser.add_argument("--workspace", "-w", default=".", help="the pipeline's folder or its pipeline.yaml (default: .)")
-    parser.add_argument("-o", "--out", default=None, help="site folder (default: WORKSPACE/site/RUN_ID)")
+    parser.add_argument("-w", "--workspace", default=".", help="the pipeline's folder or its pipeline.yaml (default: .)")
+    parser.add_argument("-o", "--output", dest="out", default=None, metavar="OUTPUT", help="site folder (default: WORKSPACE/site/RUN_ID)")
+    parser.add_argument("--out", dest="out", help=argparse.SUPPRESS)  # mlnb 0.1's name of --output
     def run(args):
         site = publish(args.run, workspace=args.workspace, out=args.out)
         print(f"published {site}\n  static: {site/'index.html'}\n  serve:  mlnb serve {site}")

@@ -78,16 +78,18 @@ def _either_run(ws, run_id:str) -> tuple:
 
 def cli_runs(parser:argparse.ArgumentParser):
     "Arguments of `mlnb runs list`, `mlnb runs show RUN_ID` and `mlnb runs compare RUN_A RUN_B`."
-    sub = parser.add_subparsers(dest="action", metavar="{list,show,compare}")
+    sub = parser.add_subparsers(dest="action", metavar="ACTION")
     ls = sub.add_parser("list", help="the workspace's pipeline runs, newest first")
     show = sub.add_parser("show", help="one run: a pipeline run's steps, or a tracked run's parameters and metrics")
-    show.add_argument("run_id", metavar="RUN_ID")
+    show.add_argument("run_id", metavar="RUN_ID", help="a run id: a pipeline run (`mlnb runs list`) or a tracked run "
+                      "(`mlnb.get_runs()`)")
     cmp = sub.add_parser("compare", help="two runs side by side: parameters, metrics, origin")
-    cmp.add_argument("run_a", metavar="RUN_A"); cmp.add_argument("run_b", metavar="RUN_B")
+    cmp.add_argument("run_a", metavar="RUN_A", help="a run id, pipeline run or tracked run: the left column")
+    cmp.add_argument("run_b", metavar="RUN_B", help="another run id: the right column, with the differences from RUN_A")
     cmp.add_argument("--all", action="store_true", help="show equal values too (default: differences only)")
     for p in (ls, show, cmp):
         p.add_argument("-w", "--workspace", help="the workspace (default: found from the current folder)")
-        p.add_argument("--json", action="store_true", help="print JSON")
+        p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     ls.add_argument("--pipeline", help="only this pipeline's runs")
     def runs(args):
         ws = find_workspace(args.workspace)

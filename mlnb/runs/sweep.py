@@ -383,15 +383,18 @@ def cli_sweep(parser:argparse.ArgumentParser):
                         help="a range (or NAME=A,B,C choices) for --random and --optuna")
     parser.add_argument("--seed", type=int, help="seed of the random search")
     parser.add_argument("-p", "--param", action="append", metavar="NAME=VALUE", help="a value fixed for every combination")
-    parser.add_argument("--parallel", type=int, default=1, metavar="K", help="run K combinations at once (default 1)")
+    parser.add_argument("--parallel", type=int, default=1, metavar="N", help="run N combinations at once (default: 1)")
     parser.add_argument("--experiment", help="the experiment of the runs (default: the notebook's name)")
-    parser.add_argument("--metric", help="the metric that picks the best run (needed when the runs record several)")
-    parser.add_argument("--mode", choices=["max", "min"], default="max", help="maximise or minimise --metric")
+    parser.add_argument("--metric", metavar="NAME", help="the metric that picks the best run (needed when the runs record several)")
+    parser.add_argument("--mode", choices=["max", "min"], default="max", metavar="MODE",
+                        help="max or min: whether the best run maximises or minimises --metric (default: max)")
     parser.add_argument("--input", action="append", metavar="PATH", help="a data file the notebook reads (joins the cache key)")
     parser.add_argument("--timeout", type=float, metavar="SECONDS", help="time allowed per cell")
     parser.add_argument("--force", action="store_true", help="run every combination, even when cached")
     parser.add_argument("--resume", metavar="SWEEP_ID", help="finish a sweep: run only the combinations that did not succeed")
     parser.add_argument("-w", "--workspace", help="the workspace (default: found from the notebook's folder)")
+    parser.epilog = ("exit status: 0 when every combination succeeded or was cached, 1 when one failed, 2 on a usage or "
+                     "input error, or when the runs recorded several metrics and no --metric says which picks the best run")
     def run(args):
         if args.parallel < 1: raise ParameterError(f"--parallel {args.parallel}: expected 1 or more")
         if args.resume:
