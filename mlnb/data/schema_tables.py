@@ -10,12 +10,12 @@ from tensorflow_metadata.proto.v0 import schema_pb2
 from .schema import (Schema, as_schema, infer_schema, save_schema, feature_domain, is_deprecated, comparator_threshold)
 
 # %% auto #0
-__all__ = ['format_number', 'schema_frame', 'schema_diff', 'cli_schema']
+__all__ = ['format_number', 'schema_frame', 'domain_text', 'schema_diff', 'cli_schema']
 
 # %% ../../nbs/data/16_schema_tables.ipynb #6166c291
 def _type_name(f:schema_pb2.Feature) -> str:
-    "INT, FLOAT, BYTES, or STRING for a BYTES feature with a domain of values (TFDV's display convention)."
-    if f.type == schema_pb2.BYTES and f.WhichOneof("domain_info") in ("domain", "string_domain"): return "STRING"
+    "The type as people read it, and as StatsView shows statistics: INT, FLOAT, STRING (text: a BYTES feature), BYTES (an image)."
+    if f.type == schema_pb2.BYTES and f.WhichOneof("domain_info") != "image_domain": return "STRING"
     return schema_pb2.FeatureType.Name(f.type)
 
 def _presence(f:schema_pb2.Feature) -> str:
@@ -77,14 +77,19 @@ def schema_frame(schema:Schema, # a schema proto or schema.pbtxt path
         rows.append(dict(
             feature=f.name, type=_type_name(f), presence=_presence(f),
             min_fraction=f.presence.min_fraction if f.presence.HasField("min_fraction") else math.nan,
-            valency=_valency(f),
-            domain=(_values_text(values) if values is not None else _range_text(d) if d else ""),
-            values=values, min=math.nan if lo is None else lo, max=math.nan if hi is None else hi,
+            valency=_valency(f), values=values, min=math.nan if lo is None else lo, max=math.nan if hi is None else hi,
             deprecated=is_deprecated(f), environments=_environments(schema, f),
             drift=math.nan if drift is None else drift, skew=math.nan if skew is None else skew))
-    columns = ["feature", "type", "presence", "min_fraction", "valency", "domain", "values", "min", "max",
+    columns = ["feature", "type", "presence", "min_fraction", "valency", "values", "min", "max",
                "deprecated", "environments", "drift", "skew"]
     return pd.DataFrame(rows, columns=columns)
+
+def domain_text(row:dict # a `schema_frame` row (its `values`, `min`, `max`)
+               ) -> str:
+    "The domain as people read it: 'a', 'b', … (allowed values) or [0, 100] (a range); '' when the feature has none."
+    if isinstance(row.get("values"), list): return _values_text(row["values"])
+    lo, hi = (None if v is None or (isinstance(v, float) and math.isnan(v)) else v for v in (row.get("min"), row.get("max")))
+    return "" if lo is None and hi is None else _range_text((lo, hi))
 
 # %% ../../nbs/data/16_schema_tables.ipynb #87be722f
 _DESCRIBED = ("name", "type", "presence", "value_count", "shape", "domain", "int_domain", "float_domain",
@@ -172,6 +177,7 @@ def _cli_show(args) -> int:
     if args.json:
         print(df.to_json(orient="records", indent=1))
         return 0
+    df.insert(df.columns.get_loc("valency") + 1, "domain", [domain_text(r) for r in df.to_dict("records")])
     shown = df.drop(columns=["values", "min", "max", "min_fraction"]).astype(object)
     print(shown.where(shown.notna(), "").to_string(index=False))
     return 0
