@@ -150,7 +150,7 @@ def test_schema_editor_edits_undo_diff_save(spans, tmp_path):
     for op, feature, args, message in [("set_range", "hour", {"min": 30, "max": 2}, "greater than max"),
                                        ("set_type", "hour", {"type": "DATETIME"}, "unknown type"),
                                        ("set_range", "company", {"min": 0}, "applies to INT and FLOAT"),
-                                       ("set_drift", "company", {"threshold": 3}, "in [0, 1]")]:
+                                       ("set_drift", "company", {"threshold": 3}, "in [0, 1)")]:
         send(type="edit", op=op, feature=feature, args=args)
         assert editor.error["feature"] == feature and message in editor.error["message"]
         assert editor.version == 5

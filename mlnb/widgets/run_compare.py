@@ -246,7 +246,7 @@ def to_html(self:RunCompare) -> str:
             f"<h4 class='mlnb-section'>{esc(self.curve_metric or metric)} by step</h4>{curves}")
     return static_page(body, "run_compare", cls="mlnb-runs")
 
-# %% ../../nbs/widgets/86_run_compare.ipynb #bdd7bdcd
+# %% ../../nbs/widgets/86_run_compare.ipynb #478a55b7
 def compare_pipeline_runs(workspace:str|Path, # the workspace holding pipeline.yaml and runs/
                           pipeline_runs:list[str] # pipeline run ids (the sidebar's selection)
                          ):
