@@ -32,7 +32,7 @@ def file_format(path:str # a file name
     raise DataError(f"{path}: unknown file type; expected one of {', '.join(FORMATS)} "
                     "(or a pandas DataFrame)", path=str(path))
 
-# %% ../../nbs/data/10_sources.ipynb #e109f75f
+# %% ../../nbs/data/10_sources.ipynb #cf39235d
 NOISY_PACKAGES = ("google", "apache_beam", "tensorflow", "tfx_bsl", "tensorflow_data_validation", "tensorflow_metadata")
 # what Beam's worker processes print on start (they take warning filters from the environment, by exact module)
 _WORKER_WARNINGS = ("ignore::FutureWarning:google.auth.transport.grpc",
@@ -120,7 +120,7 @@ def wider_type(current:str, value:str) -> pa.DataType:
         return pa.string()
     return _WIDER[current]
 
-# %% ../../nbs/data/10_sources.ipynb #665631d0
+# %% ../../nbs/data/10_sources.ipynb #12038a15
 CSV_NULL_VALUES = ("",)  # the CSV fields read as missing by default: only the empty one, as TFDV's CSV reader does
 
 def check_null_values(null_values:str|list|None # extra CSV fields to read as missing, e.g. ["NA", "null"]
