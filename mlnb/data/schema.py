@@ -9,7 +9,8 @@ from pathlib import Path
 from google.protobuf import text_format
 from tensorflow_metadata.proto.v0 import schema_pb2, statistics_pb2
 from ..errors import DataError, SchemaError, missing_dependency
-from .statistics import as_stats, write_atomic
+from ..core.files import atomic_write
+from .statistics import as_stats
 
 # %% auto #0
 __all__ = ['Schema', 'tfdv_core', 'default_slice', 'infer_schema', 'load_schema', 'as_schema', 'save_schema', 'copy_schema',
@@ -116,7 +117,7 @@ def save_schema(schema:Schema, # the schema to write
             history.mkdir(exist_ok=True)
             stamp = datetime.datetime.now().strftime("%Y%m%dT%H%M%S%f")
             shutil.copy2(p, history / f"{p.stem}.{stamp}{p.suffix}")
-        write_atomic(p, text.encode("utf-8"), keep_mode=True)
+        atomic_write(p, text, keep_mode=True)
     except OSError as e:
         raise SchemaError(f"{p}: could not save the schema ({e.strerror or e}); the previous file is unchanged",
                           path=str(p)) from None

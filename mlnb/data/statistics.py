@@ -4,16 +4,16 @@
 
 # %% ../../nbs/data/14_statistics.ipynb #c66afc17
 from __future__ import annotations
-import os, stat, uuid
+import os
 from pathlib import Path
 from ..errors import DataError, ParameterError
+from ..core.files import atomic_write
 from .sources import Source, check_columns, read_table, quiet_dependencies, FORMATS
 from .slicing import plan_slices
 from .stats_inprocess import Converter, ConversionWarning, check_sample_rate, inprocess_stats  # ConversionWarning: public here too
 
 # %% auto #0
-__all__ = ['BACKENDS', 'AUTO_BEAM_BYTES', 'register_backend', 'stats', 'write_atomic', 'save_stats', 'load_stats', 'as_stats',
-           'cli_stats']
+__all__ = ['BACKENDS', 'AUTO_BEAM_BYTES', 'register_backend', 'stats', 'save_stats', 'load_stats', 'as_stats', 'cli_stats']
 
 # %% ../../nbs/data/14_statistics.ipynb #54c155a5
 def _inprocess_backend(src, *, weight, label, sample_rate, slicers, order, pipeline_options=None):
@@ -23,7 +23,12 @@ def _beam_backend(src, **kwargs):
     from mlnb.data.stats_beam import beam_stats
     return beam_stats(src, **kwargs)
 
-BACKENDS = {"inprocess": _inprocess_backend, "beam": _beam_backend}
+def _columnar_backend(src, **kwargs):
+    from mlnb.data.stats_columnar import NotColumnar, columnar_stats
+    try: return columnar_stats(src, **kwargs)
+    except NotColumnar: return _inprocess_backend(src, **kwargs)
+
+BACKENDS = {"inprocess": _inprocess_backend, "beam": _beam_backend, "columnar": _columnar_backend}
 
 def register_backend(name:str, # the name `stats(backend=...)` takes
                      fn # `fn(source, *, weight, label, sample_rate, slicers, order, pipeline_options)` -> statistics
@@ -41,7 +46,7 @@ def stats(source, # CSV/Parquet/TFRecord path, glob or directory, or a pandas Da
           weight:str|None=None, # a column of example weights (TFDV `weight_feature`)
           sample_rate:float|None=None, # keep this fraction of rows, chosen by a seeded hash of the row position
           null_values:list[str]|None=None, # CSV fields read as missing besides the empty one, e.g. ["NA", "null"]
-          backend:str="auto", # "inprocess", "beam" (or one added by `register_backend`), or "auto": in-process unless the input is large or `pipeline_options` are given
+          backend:str="auto", # "columnar", "inprocess", "beam" (or one added by `register_backend`), or "auto": columnar unless the input is large or `pipeline_options` are given
           pipeline_options=None # Beam pipeline options: a dict, a list of flags, or `PipelineOptions`
          ):
     "TFDV statistics (`DatasetFeatureStatisticsList`): 'All Examples' first, then one dataset per slice."
@@ -56,7 +61,7 @@ def stats(source, # CSV/Parquet/TFRecord path, glob or directory, or a pandas Da
                        ("weight", [weight] if weight else [])):
         if cols: check_columns(src, cols, role)
     if backend == "auto":
-        backend = "beam" if pipeline_options is not None or src.nbytes > AUTO_BEAM_BYTES else "inprocess"
+        backend = "beam" if pipeline_options is not None or src.nbytes > AUTO_BEAM_BYTES else "columnar"
     slicers, order = plan_slices(src, slice_spec, Converter) if slice_spec else ([], [])
     result = BACKENDS[backend](src, weight=weight, label=label, sample_rate=sample_rate, slicers=slicers,
                                order=order, pipeline_options=pipeline_options)
@@ -86,28 +91,6 @@ def _note_conversions(result, src:Source) -> None:
 
 
 # %% ../../nbs/data/14_statistics.ipynb #283a6b5b
-def write_atomic(path:str|os.PathLike, # the file to write
-                 data:bytes, # its new content
-                 keep_mode:bool=False # a replaced file keeps its permissions (else: what the umask gives a new file)
-                ) -> Path:
-    "Write `data` through a temporary file beside `path` and a rename: readers see the old file or the new one."
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    mode = stat.S_IMODE(path.stat().st_mode) if keep_mode and path.exists() else None
-    tmp = path.parent / f".{path.name}.{uuid.uuid4().hex[:12]}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the umask applies, as for open(path, "w")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        if mode is not None: os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
-
 def save_stats(statistics, # a `DatasetFeatureStatisticsList`
                path:str|os.PathLike # `.pb` (binary) or `.pbtxt` (text)
               ) -> Path:
@@ -115,7 +98,7 @@ def save_stats(statistics, # a `DatasetFeatureStatisticsList`
     from google.protobuf import text_format
     path = Path(path)
     data = text_format.MessageToString(statistics).encode() if _is_text(path) else statistics.SerializeToString()
-    return write_atomic(path, data)
+    return atomic_write(path, data)
 
 def _is_text(path) -> bool: return str(path).lower().endswith((".pbtxt", ".txt", ".textproto"))
 
@@ -194,7 +177,7 @@ def cli_stats(parser):
     parser.add_argument("--null-value", action="append", metavar="TEXT",
                         help="read this CSV text as a missing value, e.g. NA (repeatable; by default only an empty field is missing)")
     parser.add_argument("--sample-rate", type=float, metavar="R", help="keep this fraction of rows (0 < R <= 1)")
-    parser.add_argument("--backend", choices=["auto", "inprocess", "beam"], default="auto")
+    parser.add_argument("--backend", choices=["auto", "columnar", "inprocess", "beam"], default="auto")
     parser.add_argument("--runner", help="Beam runner (DirectRunner, FlinkRunner, SparkRunner, DataflowRunner...)")
     parser.add_argument("--pipeline-option", action="append", metavar="K=V", help="a Beam pipeline option (repeatable)")
     def run(args):

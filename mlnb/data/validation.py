@@ -79,9 +79,11 @@ def _check_of(reason) -> str:
     "Which comparison a comparator anomaly is about: skew (training and serving) or drift."
     return "skew" if "serving" in reason.description else "drift"
 
-def _numeric(schema:Schema, name:str) -> bool:
+def _categorical(name:str, kinds:dict, schema:Schema) -> bool:
+    "Whether TFDV sees a feature as categorical (string statistics): from the statistics, else from the schema."
+    if name in kinds: return kinds[name] == "string_stats"
     f = next((f for f in schema.feature if f.name == name), None)
-    return f is not None and f.type in (schema_pb2.INT, schema_pb2.FLOAT) and not is_categorical(f)
+    return f is None or is_categorical(f) or f.HasField("bool_domain") or isinstance(feature_domain(schema, f), list)
 
 def measurements(anomalies:Anomalies, # from `validate` (or `tfdv.validate_statistics`)
                  stats=None, # the statistics validated: the examples behind each distance
@@ -92,6 +94,8 @@ def measurements(anomalies:Anomalies, # from `validate` (or `tfdv.validate_stati
                 ) -> list[Measurement]:
     "Every drift and skew distance in `anomalies`, with its example counts (when the statistics are given) and verdict."
     counts, others = example_counts(stats), {"drift": example_counts(previous), "skew": example_counts(serving)}
+    kinds = {_path(f.path): f.WhichOneof("stats") for s in (serving, previous, stats) if s is not None
+             for f in default_slice(s).features}
     flagged = {(feature_name(k), _check_of(r)) for k, info in anomalies.anomaly_info.items()
                for r in info.reason if r.type in _COMPARATORS}
     out = []
@@ -100,7 +104,7 @@ def measurements(anomalies:Anomalies, # from `validate` (or `tfdv.validate_stati
         for check, found in (("drift", info.drift_measurements), ("skew", info.skew_measurements)):
             for x in found:
                 n, other = counts.get(name), others[check].get(name)
-                if x.type == x.L_INFTY and _numeric(anomalies.baseline, name): verdict = NOT_MEASURED
+                if x.type == x.L_INFTY and not _categorical(name, kinds, anomalies.baseline): verdict = NOT_MEASURED
                 elif n is not None and other is not None and min(n, other) < min_examples: verdict = TOO_FEW
                 elif x.value <= x.threshold: verdict = "ok"
                 elif (n is None or other is None) and (name, check) not in flagged: verdict = TOO_FEW  # `validate` said so
