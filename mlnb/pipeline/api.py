@@ -131,12 +131,21 @@ def _fmt(values:dict, width:int=60) -> str:
     text = ", ".join(f"{k}={json.dumps(v)}" for k, v in (values or {}).items())
     return text if len(text) <= width else text[:width - 1] + "…"
 
-def _print_lineage(node:dict, first:str="", rest:str="", role:str|None=None):
-    "Print a lineage tree: `first` prefixes the artifact's line, `rest` the lines below it."
+def _print_lineage(node:dict, first:str="", rest:str="", role:str|None=None, shown:set|None=None):
+    "Print a lineage tree: `first` prefixes the artifact's line, `rest` the lines below it; each ancestor once, later `(see above)`."
+    shown = set() if shown is None else shown # artifacts and executions printed with their history
     fp = (node.get("fingerprint") or "")[:19]
-    print(f"{first}{node['path']}  ({node['type']}, {fp}…{', ' + role if role else ''})")
+    line = f"{first}{node['path']}  ({node['type']}, {fp}…{', ' + role if role else ''})"
     by = node.get("produced_by")
+    art = ("artifact", node.get("artifact_id") or (node["path"], node.get("fingerprint")))
+    if by and art in shown: print(f"{line}  (see above)"); return
+    print(line)
     if not by: return
+    shown.add(art)
+    ex = ("execution", by.get("execution_id") or (by["step"], by["run_id"]))
+    if ex in shown: # another output of a step already shown (ingest writes four files): no need to repeat its inputs
+        print(f"{rest}produced by step '{by['step']}' in run {by['run_id']} (see above)"); return
+    shown.add(ex)
     print(f"{rest}produced by step '{by['step']}' in run {by['run_id']} ({by['status']}, {by.get('duration') or 0:.1f}s, notebook {by.get('notebook')})")
     if by.get("parameters"): print(f"{rest}parameters: {_fmt(by['parameters'], 100)}")
     if by.get("records"): print(f"{rest}records: {_fmt(by['records'], 100)}")
@@ -147,7 +156,7 @@ def _print_lineage(node:dict, first:str="", rest:str="", role:str|None=None):
     inputs = node.get("inputs") or []
     for i, child in enumerate(inputs):
         last = i == len(inputs) - 1
-        _print_lineage(child, rest + ("└─ " if last else "├─ "), rest + ("   " if last else "│  "), child.get("role"))
+        _print_lineage(child, rest + ("└─ " if last else "├─ "), rest + ("   " if last else "│  "), child.get("role"), shown)
 
 def cli_lineage(parser:argparse.ArgumentParser):
     "Arguments of `mlnb lineage PATH`."
