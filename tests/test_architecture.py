@@ -66,10 +66,3 @@ def test_notebooks_numbered_uniquely():
     for nb in (ROOT / "nbs").rglob("[0-9]*.ipynb"):
         numbers.setdefault(nb.name.split("_")[0], []).append(str(nb.relative_to(ROOT)))
     assert {n: p for n, p in numbers.items() if len(p) > 1} == {}
-
-def test_notebooks_numbered_uniquely():
-    "nbs/ mirrors the packages; each notebook's number is unique, so the numbers give the dependency order."
-    numbers = {}
-    for nb in (ROOT / "nbs").rglob("[0-9]*.ipynb"):
-        numbers.setdefault(nb.name.split("_")[0], []).append(str(nb.relative_to(ROOT)))
-    assert {n: p for n, p in numbers.items() if len(p) > 1} == {}
