@@ -69,8 +69,8 @@ def problems(path:str, p:argparse.ArgumentParser) -> list[str]:
         for long, strings in SAME_NAME.items():
             if (long in a.option_strings or strings[0] in a.option_strings) and a.option_strings != strings:
                 out.append(f"{path} {name}: expected {', '.join(strings)}")
-        if "--json" in a.option_strings and not (a.help or "").startswith("print JSON"):
-            out.append(f"{path} --json: help should say 'print JSON ...'")
+        if "--json" in a.option_strings and not ((a.help or "").startswith("print") and "JSON" in a.help):
+            out.append(f"{path} --json: help should say 'print ... JSON ...'")
         quiet = a.default is None or a.default is False or a.default == argparse.SUPPRESS or not takes_value(a)
         if not quiet and "(default: " not in (a.help or ""): out.append(f"{path} {name}: default {a.default!r} not written (default: X)")
     return out
