@@ -20,7 +20,8 @@ $(STAMP): settings.ini setup.py
 
 # The JupyterLab extension: extension/ (TypeScript) built by npm into mlnb/labextension when its sources change,
 # linked into the venv (an editable install gets no data_files); the server extension is enabled by its config file.
-EXT_SRC := $(wildcard extension/src/*.ts extension/style/* extension/schema/*) extension/package.json extension/tsconfig.json
+EXT_SRC := $(wildcard extension/src/*.ts extension/style/* extension/schema/*) extension/package.json extension/tsconfig.json \
+           extension/scripts/schema-to-ts.mjs mlnb/lab/api.schema.json
 LABEXT := mlnb/labextension/package.json
 SERVER_CONF := $(VENV)/etc/jupyter/jupyter_server_config.d/mlnb.json
 

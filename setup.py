@@ -56,7 +56,7 @@ setuptools.setup(
     url = cfg['git_url'],
     packages = setuptools.find_packages(include=['mlnb', 'mlnb.*']),
     include_package_data = True,
-    package_data = {'mlnb': ['widgets/js/*', 'widgets/css/*', 'templates/**/*', 'labextension/**/*']},
+    package_data = {'mlnb': ['widgets/js/*', 'widgets/css/*', 'templates/**/*', 'labextension/**/*', 'lab/api.schema.json']},
     data_files = _data_files(),
     install_requires = requirements,
     extras_require={ 'dev': dev_requirements },

@@ -16,7 +16,7 @@ _EXPORTS = {
     "schema_diff": "mlnb.data.schema_tables", "schema_frame": "mlnb.data.schema_tables",
     "validate": "mlnb.data.validation", "anomalies_frame": "mlnb.data.validation", "suggest_fixes": "mlnb.data.validation",
     "apply_fixes": "mlnb.data.validation",
-    "Pipeline": "mlnb.pipeline.api", "record": "mlnb.exec.recording",
+    "Pipeline": "mlnb.pipeline.api", "monitor": "mlnb.pipeline.monitor", "record": "mlnb.exec.recording",
     "start_run": "mlnb.runs.tracking", "get_runs": "mlnb.runs.query",
     "MlnbError": "mlnb.errors",
 }
@@ -29,12 +29,12 @@ _SUBMODULES.update({"schema": "mlnb.data.schema", "validation": "mlnb.data.valid
 
 # %% ../nbs/99_init.ipynb #53680e2c
 def _jupyter_server_extension_points() -> list[dict]:
-    "The server extension Jupyter loads for package mlnb (see `mlnb.lab.server`)."
+    "The server extension Jupyter loads for package mlnb (see `mlnb.lab.handlers`)."
     return [{"module": "mlnb"}]
 
 def _load_jupyter_server_extension(server_app):
     "Register mlnb's `/mlnb/api/` handlers on a Jupyter server."
-    from mlnb.lab.server import load_jupyter_server_extension as load
+    from mlnb.lab.handlers import load_jupyter_server_extension as load
     return load(server_app)
 
 def _jupyter_labextension_paths() -> list[dict]:

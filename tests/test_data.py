@@ -356,7 +356,7 @@ def test_cli(files, bad, tmp_path, capsys):
 
 def test_cli_console_script(files, tmp_path):
     "The installed `mlnb` command: exit codes and no traceback."
-    mlnb = ROOT / ".venv" / "bin" / "mlnb"
+    mlnb = Path(sys.executable).parent / "mlnb"  # the console script of the Python running the tests
     exe = [str(mlnb)] if mlnb.exists() else [sys.executable, "-m", "mlnb.cli"]
     ok = subprocess.run([*exe, "stats", str(files / "taxi.parquet"), "-o", str(tmp_path / "s.pbtxt")],
                         capture_output=True, text=True)

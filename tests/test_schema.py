@@ -7,6 +7,7 @@ import pytest
 from google.protobuf import text_format
 
 from mlnb.data import schema as S
+from mlnb.data.schema_tables import schema_diff, schema_frame
 from mlnb.cli import main
 from mlnb.data.statistics import save_stats, stats
 from mlnb.errors import SchemaError
@@ -51,7 +52,7 @@ def test_files_round_trip_with_tfdv(tfdv, taxi_schema, tmp_path):
     assert p == tmp_path / "schema.pbtxt"
     assert tfdv.load_schema_text(str(p)) == taxi_schema
     tfdv.write_schema_text(S.set_range(taxi_schema, "hour", 0, 23), str(tmp_path / "tfdv.pbtxt"))
-    assert S.schema_diff(p, tmp_path / "tfdv.pbtxt") == ["feature 'hour': range set to [0, 23]"]
+    assert schema_diff(p, tmp_path / "tfdv.pbtxt") == ["feature 'hour': range set to [0, 23]"]
 
 
 def test_save_keeps_history(taxi_schema, tmp_path):
@@ -121,7 +122,7 @@ def test_edits_return_a_new_schema(taxi_schema, edit, args):
     before = taxi_schema.SerializeToString()
     new = edit(taxi_schema, *args)
     assert taxi_schema.SerializeToString() == before and new != taxi_schema
-    assert len(S.schema_diff(taxi_schema, new)) >= 1
+    assert len(schema_diff(taxi_schema, new)) >= 1
 
 
 @pytest.mark.parametrize("edit,args,message", [
@@ -142,18 +143,18 @@ def test_invalid_edits(taxi_schema, edit, args, message):
 
 
 def test_shared_domain_is_copied_before_editing(taxi_schema):
-    s = S._copy(taxi_schema)
-    S._feature(s, "local").domain = "tip"  # two features share the yes/no domain
+    s = S.copy_schema(taxi_schema)
+    S.get_feature(s, "local").domain = "tip"  # two features share the yes/no domain
     s = S.add_values(s, "local", "maybe")
-    assert S.schema_frame(s).set_index("feature").loc["tip", "values"] == ["no", "yes"]
-    assert S.schema_frame(s).set_index("feature").loc["local", "values"] == ["no", "yes", "maybe"]
+    assert schema_frame(s).set_index("feature").loc["tip", "values"] == ["no", "yes"]
+    assert schema_frame(s).set_index("feature").loc["local", "values"] == ["no", "yes", "maybe"]
 
 
 def test_schema_frame(taxi_schema):
     s = S.set_skew(S.set_drift(S.set_range(S.deprecate(taxi_schema, "rownames"), "distance", 0, 100),
                                "company", 0.05), "distance", 0.1)
     s = S.set_environments(s, "tip", absent_in="SERVING")
-    df = S.schema_frame(s).set_index("feature")
+    df = schema_frame(s).set_index("feature")
     assert list(df.index) == ["rownames", "tip", "distance", "company", "local", "dow", "month", "hour"]
     assert df.loc["company", "type"] == "STRING" and df.loc["hour", "type"] == "INT"
     assert df.loc["tip", "presence"] == "required" and df.loc["tip", "min_fraction"] == 1
@@ -171,8 +172,8 @@ def test_schema_diff_sentences(taxi_schema):
     b = S.set_drift(S.set_range(b, "distance", 0, 500), "company", 0.1)
     b = S.set_presence(S.deprecate(b, "local"), "dow", min_fraction=0.9)
     b = S.set_environments(S.set_skew(b, "distance", 0.2), "tip", ["TRAINING"])
-    b.feature.remove(S._feature(b, "month"))
-    assert S.schema_diff(a, b) == [
+    b.feature.remove(S.get_feature(b, "month"))
+    assert schema_diff(a, b) == [
         "feature 'tip': environments changed from all to only TRAINING",
         "feature 'distance': range changed from [0, 100] to [0, 500]",
         "feature 'distance': skew threshold set to 0.2",
@@ -184,9 +185,9 @@ def test_schema_diff_sentences(taxi_schema):
         "feature 'month' removed",
         "feature 'hour': type changed from INT to BYTES",
         "environments changed from none to TRAINING"]
-    assert S.schema_diff(b, a)[-3:] == ["feature 'hour': type changed from BYTES to INT", "feature 'month' added (STRING)",
+    assert schema_diff(b, a)[-3:] == ["feature 'hour': type changed from BYTES to INT", "feature 'month' added (STRING)",
                                         "environments changed from TRAINING to none"]
-    assert S.schema_diff(a, S.load_schema(S.save_schema(a, Path(os.environ.get("TMPDIR", "/tmp")) / "mlnb-a.pbtxt"))) == []
+    assert schema_diff(a, S.load_schema(S.save_schema(a, Path(os.environ.get("TMPDIR", "/tmp")) / "mlnb-a.pbtxt"))) == []
 
 
 def test_cli(taxi_df, taxi_schema, tmp_path, capsys):

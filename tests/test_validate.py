@@ -8,6 +8,7 @@ import pytest
 from tensorflow_metadata.proto.v0 import anomalies_pb2
 
 from mlnb.data import schema as S
+from mlnb.data.schema_tables import schema_diff, schema_frame
 from mlnb.cli import main
 from mlnb.data.statistics import save_stats, stats
 from mlnb.errors import SchemaError
@@ -65,7 +66,7 @@ def test_new_category(tfdv, taxi):
     a = check(tfdv, current, taxi["schema"], {"company": {"ENUM_TYPE_UNEXPECTED_STRING_VALUES"}})
     fixes, new = fixed_passes(a, taxi["schema"], current)
     assert [(f.kind, f.description) for f in fixes] == [("add_values", "allow 'Blue Ribbon Taxi' in 'company'")]
-    assert S.schema_diff(taxi["schema"], new) == ["feature 'company': value 'Blue Ribbon Taxi' added to the domain"]
+    assert schema_diff(taxi["schema"], new) == ["feature 'company': value 'Blue Ribbon Taxi' added to the domain"]
 
 
 def test_missing_column(tfdv, taxi):
@@ -83,7 +84,7 @@ def test_type_change(tfdv, taxi):
     a = check(tfdv, current, taxi["schema"], {"hour": {"UNEXPECTED_DATA_TYPE"}})
     fixes, new = fixed_passes(a, taxi["schema"], current)
     assert fixes[0].description == "change the type of 'hour' to BYTES"
-    assert S.schema_diff(taxi["schema"], new) == ["feature 'hour': type changed from INT to BYTES"]
+    assert schema_diff(taxi["schema"], new) == ["feature 'hour': type changed from INT to BYTES"]
 
 
 def test_drift_over_threshold(tfdv, taxi):
@@ -102,7 +103,7 @@ def test_drift_over_threshold(tfdv, taxi):
     assert np.isnan(df.loc["company", "skew"])
     fixes, new = fixed_passes(a, schema, current, previous=taxi["stats1"])
     assert {f.kind for f in fixes} == {"raise_drift_threshold"}
-    threshold = S._feature(new, "distance").drift_comparator.jensen_shannon_divergence.threshold
+    threshold = S.get_feature(new, "distance").drift_comparator.jensen_shannon_divergence.threshold
     assert measured["distance"].value < threshold < measured["distance"].value + 0.002
 
 
@@ -126,7 +127,7 @@ def test_label_absent_in_serving(tfdv, taxi):
     a = check(tfdv, serving, schema, {"tip": {"SCHEMA_MISSING_COLUMN"}}, environment="SERVING")
     fixes, new = fixed_passes(a, schema, serving, environment="SERVING")
     assert fixes[0].kind == "absent_in_environment"
-    assert S.schema_diff(schema, new) == ["feature 'tip': environments changed from all to not SERVING"]
+    assert schema_diff(schema, new) == ["feature 'tip': environments changed from all to not SERVING"]
     check(tfdv, serving, new, {}, environment="SERVING")
     check(tfdv, taxi["stats2"], new, {}, environment="TRAINING")  # the label is still checked in training
     check(tfdv, serving, S.set_environments(schema, "tip", ["TRAINING"]), {}, environment="SERVING")
@@ -148,7 +149,7 @@ def test_out_of_range_widened(tfdv, diamonds):
     for given in (None, current):  # from the anomaly's text alone, and exact from the statistics
         fixes, new = fixed_passes(a, diamonds["schema"], current, stats=given)
         assert {f.kind for f in fixes if f.preferred} == {"widen_range"}
-    assert S.schema_diff(diamonds["schema"], new) == [
+    assert schema_diff(diamonds["schema"], new) == [
         "feature 'carat': range changed from [0, 2.5] to [0, 5.01]",
         "feature 'price': range changed from [0, 5000] to [0, 18823]"]
 
@@ -165,7 +166,7 @@ def test_low_presence_and_new_column(tfdv, diamonds):
     assert [(f.feature, f.kind, f.preferred) for f in fixes] == [
         ("certificate", "add_feature", True), ("cut", "relax_presence", True), ("cut", "make_optional", False)]
     assert fixes[1].description == "require 'cut' in at least 0.74 of examples"
-    assert S.schema_diff(schema, new) == ["feature 'cut': presence changed from required to optional (min_fraction 0.74, min_count 1)",
+    assert schema_diff(schema, new) == ["feature 'cut': presence changed from required to optional (min_fraction 0.74, min_count 1)",
                                           "feature 'certificate' added (STRING)"]
 
 

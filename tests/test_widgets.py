@@ -10,7 +10,8 @@ import traitlets
 
 import mlnb
 from mlnb.errors import InputError, SchemaError
-from mlnb.data.schema import infer_schema, load_schema, schema_diff, set_drift, set_default_environments
+from mlnb.data.schema import infer_schema, load_schema, set_drift, set_default_environments
+from mlnb.data.schema_tables import schema_diff
 from mlnb.widgets import StatsView, SchemaEditor, AnomaliesView
 from mlnb.widgets import stats_view as sv, schema_editor as se, anomalies_view as av
 from mlnb.widgets.base import strip_widget_state

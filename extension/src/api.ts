@@ -1,79 +1,13 @@
-// The client of mlnb's server extension (`/mlnb/api/`, see nbs/40_server.ipynb).
+// The client of mlnb's server extension (`/mlnb/api/`, see nbs/lab/93_handlers.ipynb).
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
+import {
+  ICompareApp, IInfo, IJobList, IJobState, IPipelineList, IRunDetail, IRunList, IStepSite
+} from './api.generated';
 
-export interface IStep {
-  name: string;
-  notebook: string | null;
-  upstream: string[];
-  state: string | null;
-  reason?: string | null;
-  last_run?: string | null;
-}
-
-export interface IPipeline {
-  path: string;
-  workspace: string;
-  name: string;
-  steps: IStep[];
-  error: string | null;
-}
-
-export interface IRunSummary {
-  run_id: string;
-  pipeline: string | null;
-  status: string | null;
-  started: string | null;
-  ended: string | null;
-  progress: { done: number; total: number; current: string[]; counts: Record<string, number> };
-  parameters: Record<string, Record<string, unknown>>;
-  metrics: Record<string, unknown>;
-}
-
-export interface IRunStep {
-  status: string;
-  notebook?: string;
-  notebook_path?: string;
-  duration?: number;
-  reason?: string;
-  error?: string;
-}
-
-export interface IRun {
-  run_id: string;
-  status: string;
-  workspace: string;
-  steps: Record<string, IRunStep>;
-  summary: IRunSummary;
-}
-
-export interface IJob {
-  job: string;
-  pipeline: string;
-  workspace: string;
-  run_id: string | null;
-  running: boolean;
-  returncode: number | null;
-  status: string;
-  run: IRunSummary | null;
-  log: string;
-}
-
-export interface IInfo {
-  version: string;
-  root: string;
-  voila: boolean;
-  voila_url: string;
-  voila_template: string | null;
-  run_compare: boolean;
-}
-
-export interface IStepSite {
-  site: string;
-  app: string;
-  report: string;
-  notebook: string;
-}
+// The answers' types are generated from the JSON Schema the server's dataclasses write
+// (mlnb/lab/api.schema.json, see nbs/lab/91_api.ipynb): never declare a response type by hand here.
+export * from './api.generated';
 
 export interface IStartOptions {
   pipeline: string;
@@ -120,16 +54,18 @@ export async function requestAPI<T>(
 
 export const api = {
   info: () => requestAPI<IInfo>('info'),
-  pipelines: () => requestAPI<{ root: string; pipelines: IPipeline[] }>('pipelines'),
+  pipelines: () => requestAPI<IPipelineList>('pipelines'),
   runs: (workspace: string, limit: number) =>
-    requestAPI<{ runs: IRunSummary[] }>('runs', {}, { workspace, limit: String(limit) }),
+    requestAPI<IRunList>('runs', {}, { workspace, limit: String(limit) }),
   run: (workspace: string, runId: string) =>
-    requestAPI<IRun>(`runs/${encodeURIComponent(runId)}`, {}, { workspace }),
-  jobs: () => requestAPI<{ jobs: IJob[] }>('jobs'),
-  job: (id: string) => requestAPI<IJob>(`jobs/${id}`),
+    requestAPI<IRunDetail>(`runs/${encodeURIComponent(runId)}`, {}, { workspace }),
+  jobs: () => requestAPI<IJobList>('jobs'),
+  job: (id: string) => requestAPI<IJobState>(`jobs/${id}`),
   start: (options: IStartOptions) =>
-    requestAPI<IJob>('jobs', { method: 'POST', body: JSON.stringify(options) }),
-  cancel: (id: string) => requestAPI<IJob>(`jobs/${id}`, { method: 'DELETE' }),
+    requestAPI<IJobState>('jobs', { method: 'POST', body: JSON.stringify(options) }),
+  cancel: (id: string) => requestAPI<IJobState>(`jobs/${id}`, { method: 'DELETE' }),
   stepSite: (workspace: string, run: string, step: string) =>
-    requestAPI<IStepSite>('apps', { method: 'POST', body: JSON.stringify({ workspace, run, step }) })
+    requestAPI<IStepSite>('apps', { method: 'POST', body: JSON.stringify({ workspace, run, step }) }),
+  compare: (workspace: string, runs: string[]) =>
+    requestAPI<ICompareApp>('compare', { method: 'POST', body: JSON.stringify({ workspace, runs }) })
 };

@@ -25,34 +25,6 @@ export namespace CommandIDs {
 
 const PLUGIN_ID = 'mlnb:plugin';
 
-/**
- * The Python a console runs to compare pipeline runs: RunCompare over the runs their steps tracked
- * (`mlnb.start_run`), else the steps' parameters and records side by side; says plainly when RunCompare is missing.
- */
-function compareCode(workspace: string, runs: string[]): string {
-  return [
-    '# pipeline runs selected in the mlnb sidebar',
-    `workspace, pipeline_runs = ${JSON.stringify(workspace)}, ${JSON.stringify(runs)}`,
-    'try:',
-    '    from mlnb.widgets import RunCompare',
-    'except (ImportError, AttributeError) as e:',
-    '    print("mlnb: RunCompare is not available in this mlnb installation:", e)',
-    'else:',
-    '    from pathlib import Path',
-    '    from mlnb.runs import read_runs',
-    '    tracked = [r["run_id"] for r in read_runs(workspace)  # runs/<pipeline run>/<step>.ipynb tracked them',
-    '               if r.get("pipeline_run") in pipeline_runs or Path(r.get("executed_notebook") or "").parent.name in pipeline_runs]',
-    '    if tracked:',
-    '        display(RunCompare(runs=tracked, workspace=workspace))',
-    "    else:  # the steps tracked no runs: compare the steps' parameters and recorded values",
-    '        import pandas as pd',
-    '        from mlnb.store import get_run',
-    '        display(pd.DataFrame({r: {f"{s}.{k}": v for s, st in get_run(workspace, r)["steps"].items()',
-    '                                  for part in ("parameters", "records") for k, v in (st.get(part) or {}).items()}',
-    '                              for r in pipeline_runs}))'
-  ].join('\n');
-}
-
 /** The path of the notebook in the current main-area tab, if any. */
 function currentPath(app: JupyterFrontEnd): string | undefined {
   const w: any = app.shell.currentWidget;
@@ -75,6 +47,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
     const panel = new MlnbPanel({
       openStep: (workspace, run, step, as) =>
         void commands.execute(as === 'app' ? CommandIDs.openStepApp : CommandIDs.openNotebook, { workspace, run, step }),
+      openPath: path => void commands.execute('docmanager:open', { path }),
       compare: (workspace, runs) => void commands.execute(CommandIDs.compareRuns, { workspace, runs })
     });
     shell.add(panel, 'left', { rank: 600 });
@@ -174,7 +147,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
         frame.addClass('mlnb-VoilaFrame');
         const widget = new MainAreaWidget({ content: frame });
         widget.id = id;
-        widget.title.label = `${path.split('/').pop()} (app)`;
+        widget.title.label = (args.label as string) || `${path.split('/').pop()} (app)`;
         widget.title.caption = `Voila: ${path}`;
         widget.title.icon = mlnbIcon;
         widget.title.closable = true;
@@ -197,18 +170,20 @@ const plugin: JupyterFrontEndPlugin<void> = {
         const info = await api.info().catch(() => null);
         if (!info || !info.run_compare) {
           return showErrorMessage('mlnb: RunCompare is not available',
-            'This mlnb installation has no mlnb.widgets.RunCompare yet, so runs cannot be compared in a ' +
-            'notebook. Runs: ' + runs.join(', '));
+            'This mlnb installation has no mlnb.widgets.RunCompare, so runs cannot be compared. Runs: ' + runs.join(', '));
         }
-        const base = workspace === '.' ? '' : workspace;
-        const absolute = base ? `${info.root}/${base}` : info.root;
-        const console: any = await commands.execute('console:create', {
-          basePath: base, cwd: base, insertMode: 'split-right', activate: true,
-          kernelPreference: { name: 'python3' }
-        });
-        await console.sessionContext.ready;
-        console.console.inject(compareCode(absolute, runs));
-        return console;
+        if (!info.voila) {
+          return showErrorMessage('mlnb: Voila is not enabled',
+            "The comparison opens as a Voila app, and Voila's Jupyter server extension is not loaded in this server " +
+            '(pip install voila).');
+        }
+        // the server writes a one-cell app calling compare_pipeline_runs; Voila shows its output only, no code
+        try {
+          const compare = await api.compare(workspace, runs);
+          return commands.execute(CommandIDs.openVoila, { path: compare.app, label: `Compare ${runs.length} runs` });
+        } catch (e) {
+          return showErrorMessage('mlnb: could not compare the runs', (e as Error).message);
+        }
       }
     });
 

@@ -9,11 +9,13 @@ from pathlib import Path
 from google.protobuf import text_format
 from tensorflow_metadata.proto.v0 import schema_pb2, statistics_pb2
 from ..errors import DataError, SchemaError, missing_dependency
+from .statistics import as_stats
 
 # %% auto #0
-__all__ = ['Schema', 'infer_schema', 'load_schema', 'as_schema', 'save_schema', 'set_type', 'set_presence', 'set_range',
-           'add_values', 'remove_values', 'deprecate', 'set_environments', 'set_default_environments', 'set_drift',
-           'set_skew']
+__all__ = ['Schema', 'tfdv_core', 'default_slice', 'infer_schema', 'load_schema', 'as_schema', 'save_schema', 'copy_schema',
+           'get_feature', 'is_categorical', 'feature_domain', 'comparator_threshold', 'set_type', 'set_presence',
+           'set_range', 'add_values', 'remove_values', 'is_deprecated', 'deprecate', 'set_environments',
+           'set_default_environments', 'set_drift', 'set_skew']
 
 # %% ../../nbs/data/15_schema.ipynb #47abf2f8
 Schema = schema_pb2.Schema
@@ -25,7 +27,7 @@ _HISTORY = ".schema_history"
 # %% ../../nbs/data/15_schema.ipynb #74d1fc32
 _EXTENSION = "tensorflow_data_validation.pywrap.tensorflow_data_validation_extension"
 
-def _tfdv_core():
+def tfdv_core():
     "TFDV's C++ schema inference and validation (`InferSchema`, `ValidateFeatureStatistics`)."
     module = sys.modules.get(_EXTENSION)
     if module is None:
@@ -45,19 +47,11 @@ def _tfdv_core():
     return module.validation
 
 # %% ../../nbs/data/15_schema.ipynb #f5818fbd
-def _as_stats(stats) -> statistics_pb2.DatasetFeatureStatisticsList:
-    "Statistics from a proto, or from whatever `mlnb.data.statistics.as_stats` takes."
-    if isinstance(stats, statistics_pb2.DatasetFeatureStatisticsList): return stats
-    if isinstance(stats, statistics_pb2.DatasetFeatureStatistics):
-        out = statistics_pb2.DatasetFeatureStatisticsList()
-        out.datasets.add().CopyFrom(stats)
-        return out
-    from mlnb.data.statistics import as_stats
-    return as_stats(stats)
-
-def _default_slice(stats, what:str="statistics") -> statistics_pb2.DatasetFeatureStatistics:
+def default_slice(stats, # statistics in any form `as_stats` takes
+                  what:str="statistics" # what to call them in an error
+                 ) -> statistics_pb2.DatasetFeatureStatistics:
     "The dataset TFDV validates: the only one, or the default slice of sliced statistics."
-    stats = _as_stats(stats)
+    stats = as_stats(stats)
     if len(stats.datasets) == 1: return stats.datasets[0]
     if not stats.datasets: raise DataError(f"the {what} are empty (no datasets); expected TFDV statistics")
     for d in stats.datasets:
@@ -74,12 +68,12 @@ def infer_schema(stats, # statistics: a proto, a stats file, a data file or a Da
                 ) -> Schema:
     "The schema TFDV infers from statistics: types, presence, valency and string domains."
     dataset = statistics_pb2.DatasetFeatureStatistics()
-    dataset.CopyFrom(_default_slice(stats))
+    dataset.CopyFrom(default_slice(stats))
     kept = [f for f in dataset.features
             if any(f.HasField(k) for k in ("num_stats", "string_stats", "bytes_stats", "struct_stats"))]
     del dataset.features[:]
     dataset.features.extend(kept)
-    out = _tfdv_core().InferSchema(dataset.SerializeToString(), max_string_domain_size, infer_feature_shape)
+    out = tfdv_core().InferSchema(dataset.SerializeToString(), max_string_domain_size, infer_feature_shape)
     return Schema.FromString(out)
 
 # %% ../../nbs/data/15_schema.ipynb #e371dc52
@@ -138,20 +132,20 @@ def save_schema(schema:Schema, # the schema to write
     return p
 
 # %% ../../nbs/data/15_schema.ipynb #5bd9349f
-def _copy(schema) -> Schema:
+def copy_schema(schema) -> Schema:
     "A deep copy of a schema (from a proto or a path)."
     out = Schema()
     out.CopyFrom(as_schema(schema))
     return out
 
-def _feature(schema:Schema, name:str) -> schema_pb2.Feature:
+def get_feature(schema:Schema, name:str) -> schema_pb2.Feature:
     "The top-level feature `name`; unknown names raise `SchemaError` listing the known ones."
     for f in schema.feature:
         if f.name == name: return f
     known = ", ".join(repr(f.name) for f in schema.feature) or "none"
     raise SchemaError(f"unknown feature '{name}'; the schema has: {known}", feature=name)
 
-def _is_categorical(f:schema_pb2.Feature) -> bool:
+def is_categorical(f:schema_pb2.Feature) -> bool:
     "Whether a feature's values are categories (strings, or ints marked categorical) rather than numbers."
     return f.type == schema_pb2.BYTES or (f.HasField("int_domain") and f.int_domain.is_categorical)
 
@@ -173,7 +167,7 @@ def _drop_unused_domains(schema:Schema) -> None:
             del domains[:]
             domains.extend(keep)
 
-def _domain(schema:Schema, f:schema_pb2.Feature):
+def feature_domain(schema:Schema, f:schema_pb2.Feature):
     "The string values (list) or the numeric range (min, max) of a feature, or None."
     kind = f.WhichOneof("domain_info")
     try: d = _shared_domain(schema, f) if kind == "domain" else getattr(f, kind) if kind else None
@@ -197,10 +191,10 @@ def _set_comparator(f:schema_pb2.Feature, which:str, threshold:float|None) -> No
     f.ClearField(which)
     if threshold is None: return
     comparator = getattr(f, which)
-    kind = "infinity_norm" if _is_categorical(f) else "jensen_shannon_divergence"
+    kind = "infinity_norm" if is_categorical(f) else "jensen_shannon_divergence"
     getattr(comparator, kind).threshold = threshold
 
-def _threshold(comparator) -> float|None:
+def comparator_threshold(comparator) -> float|None:
     "The threshold of a drift or skew comparator, or None when none is set."
     for kind in ("infinity_norm", "jensen_shannon_divergence", "normalized_abs_difference"):
         if comparator.HasField(kind): return getattr(comparator, kind).threshold
@@ -211,11 +205,11 @@ def set_type(schema:Schema, # the schema to edit (not changed)
              type:str, # "INT", "FLOAT", "BYTES" or "STRING" (= BYTES)
             ) -> Schema:
     "A copy of `schema` where `feature` has type `type`."
-    s = _copy(schema)
-    f = _feature(s, feature)
+    s = copy_schema(schema)
+    f = get_feature(s, feature)
     code = _type_code(feature, type)
     if f.type == code: return s
-    drift, skew = _threshold(f.drift_comparator), _threshold(f.skew_comparator)
+    drift, skew = comparator_threshold(f.drift_comparator), comparator_threshold(f.skew_comparator)
     kind = f.WhichOneof("domain_info")
     if kind == "domain":
         shared = _shared_domain(s, f)
@@ -244,8 +238,8 @@ def set_presence(schema:Schema, # the schema to edit (not changed)
                  min_fraction:float|None=None, # the least fraction of examples that must have it, in [0, 1]
                 ) -> Schema:
     "A copy of `schema` with `feature` required, optional, or present in at least `min_fraction` of examples."
-    s = _copy(schema)
-    f = _feature(s, feature)
+    s = copy_schema(schema)
+    f = get_feature(s, feature)
     if required is None and min_fraction is None:
         raise SchemaError(f"set_presence of '{feature}': give required=True/False or min_fraction", feature=feature)
     if min_fraction is not None and not (isinstance(min_fraction, (int, float)) and 0 <= min_fraction <= 1):
@@ -271,8 +265,8 @@ def set_range(schema:Schema, # the schema to edit (not changed)
               max:float|None=None, # the largest allowed value; None: no upper bound
              ) -> Schema:
     "A copy of `schema` where values of `feature` must lie in [min, max]."
-    s = _copy(schema)
-    f = _feature(s, feature)
+    s = copy_schema(schema)
+    f = get_feature(s, feature)
     if f.type not in (schema_pb2.INT, schema_pb2.FLOAT):
         raise SchemaError(f"feature '{feature}' is {schema_pb2.FeatureType.Name(f.type)}: "
                           f"a range applies to INT and FLOAT features", feature=feature)
@@ -324,8 +318,8 @@ def add_values(schema:Schema, # the schema to edit (not changed)
                values:str|list[str], # a value or values to allow
               ) -> Schema:
     "A copy of `schema` where `feature` also allows `values`."
-    s = _copy(schema)
-    domain = _string_domain(s, _feature(s, feature), create=True)
+    s = copy_schema(schema)
+    domain = _string_domain(s, get_feature(s, feature), create=True)
     known = set(domain.value)
     for v in _values(values):
         if v not in known:
@@ -338,8 +332,8 @@ def remove_values(schema:Schema, # the schema to edit (not changed)
                   values:str|list[str], # a value or values to disallow
                  ) -> Schema:
     "A copy of `schema` where `feature` no longer allows `values`."
-    s = _copy(schema)
-    domain = _string_domain(s, _feature(s, feature), create=False)
+    s = copy_schema(schema)
+    domain = _string_domain(s, get_feature(s, feature), create=False)
     gone = _values(values)
     unknown = [v for v in gone if domain is None or v not in domain.value]
     if unknown:
@@ -352,7 +346,7 @@ def remove_values(schema:Schema, # the schema to edit (not changed)
     return s
 
 # %% ../../nbs/data/15_schema.ipynb #5dd6e16a
-def _is_deprecated(f:schema_pb2.Feature) -> bool:
+def is_deprecated(f:schema_pb2.Feature) -> bool:
     "Whether TFDV skips the feature in validation."
     return f.deprecated or f.lifecycle_stage in (schema_pb2.DEPRECATED, schema_pb2.DISABLED)
 
@@ -361,11 +355,11 @@ def deprecate(schema:Schema, # the schema to edit (not changed)
               deprecated:bool=True, # False brings the feature back into validation
              ) -> Schema:
     "A copy of `schema` where `feature` is (or is no longer) deprecated."
-    s = _copy(schema)
-    f = _feature(s, feature)
+    s = copy_schema(schema)
+    f = get_feature(s, feature)
     f.ClearField("deprecated")
     if deprecated: f.lifecycle_stage = schema_pb2.DEPRECATED
-    elif _is_deprecated(f): f.ClearField("lifecycle_stage")
+    elif is_deprecated(f): f.ClearField("lifecycle_stage")
     return s
 
 # %% ../../nbs/data/15_schema.ipynb #db579dfc
@@ -384,8 +378,8 @@ def set_environments(schema:Schema, # the schema to edit (not changed)
                      absent_in:list[str]|None=None, # the feature is expected everywhere but in these
                     ) -> Schema:
     "A copy of `schema` where `feature` is expected only in `environments`, or in all but `absent_in`."
-    s = _copy(schema)
-    f = _feature(s, feature)
+    s = copy_schema(schema)
+    f = get_feature(s, feature)
     inside, outside = _names(environments), _names(absent_in)
     if set(inside) & set(outside):
         raise SchemaError(f"feature '{feature}' cannot be both in and absent in {sorted(set(inside) & set(outside))}",
@@ -401,7 +395,7 @@ def set_default_environments(schema:Schema, # the schema to edit (not changed)
                              environments:list[str], # every environment the data comes in, e.g. TRAINING, SERVING
                             ) -> Schema:
     "A copy of `schema` declaring exactly these environments (features expected only in some stay so)."
-    s = _copy(schema)
+    s = copy_schema(schema)
     envs = _names(environments)
     used = {e: f.name for f in s.feature for e in f.in_environment}
     dropped = {e: n for e, n in used.items() if e not in envs}
@@ -420,8 +414,8 @@ def set_default_environments(schema:Schema, # the schema to edit (not changed)
 # %% ../../nbs/data/15_schema.ipynb #74c59c97
 def _set_check(schema, feature, threshold, which) -> Schema:
     "A copy of `schema` with the drift or skew threshold of `feature` set or removed."
-    s = _copy(schema)
-    f = _feature(s, feature)
+    s = copy_schema(schema)
+    f = get_feature(s, feature)
     if threshold is not None and not (isinstance(threshold, (int, float)) and 0 <= threshold <= 1):
         raise SchemaError(f"{which.split('_')[0]} threshold of '{feature}' must be a number in [0, 1], "
                           f"got {threshold!r}", feature=feature)
@@ -441,13 +435,3 @@ def set_skew(schema:Schema, # the schema to edit (not changed)
             ) -> Schema:
     "A copy of `schema` checking `feature` for skew between training and serving data."
     return _set_check(schema, feature, threshold, "skew_comparator")
-
-# %% ../../nbs/data/15_schema.ipynb #f81158c7
-_VIEW = ("schema_frame", "schema_diff", "cli_schema")
-
-def __getattr__(name:str):
-    "`schema_frame`, `schema_diff` and `cli_schema`, from `mlnb.data.schema_tables` on first use."
-    if name in _VIEW:
-        from mlnb.data import schema_tables as schema_view
-        return getattr(schema_view, name)
-    raise AttributeError(f"module 'mlnb.data.schema' has no attribute '{name}'")

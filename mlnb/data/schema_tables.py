@@ -7,10 +7,10 @@ from __future__ import annotations
 import argparse, math
 from google.protobuf import text_format
 from tensorflow_metadata.proto.v0 import schema_pb2
-from .schema import (Schema, as_schema, infer_schema, save_schema, _domain, _is_deprecated, _threshold)
+from .schema import (Schema, as_schema, infer_schema, save_schema, feature_domain, is_deprecated, comparator_threshold)
 
 # %% auto #0
-__all__ = ['schema_frame', 'schema_diff', 'cli_schema']
+__all__ = ['format_number', 'schema_frame', 'schema_diff', 'cli_schema']
 
 # %% ../../nbs/data/16_schema_tables.ipynb #6166c291
 def _type_name(f:schema_pb2.Feature) -> str:
@@ -23,7 +23,7 @@ def _presence(f:schema_pb2.Feature) -> str:
     if not f.HasField("presence"): return ""
     p = f.presence
     if p.min_fraction == 1: return "required"
-    limits = [f"min_fraction {_num(p.min_fraction)}"] if p.min_fraction else []
+    limits = [f"min_fraction {format_number(p.min_fraction)}"] if p.min_fraction else []
     limits += [f"min_count {p.min_count}"] if p.HasField("min_count") else []
     return "optional" + (f" ({', '.join(limits)})" if limits else "")
 
@@ -38,15 +38,16 @@ def _valency(f:schema_pb2.Feature) -> str:
         return "single" if dims in ([], [1]) else "shape " + "x".join(map(str, dims))
     return ""
 
-def _num(x) -> str:
-    "A number as a person writes it: 100, 0.01, 2.5e+06."
+def format_number(x # an int or float
+                 ) -> str:
+    "A number as a person writes it: 100, 0.01, 2.5e+06 (schema tables, fix descriptions)."
     x = float(x)
     return str(int(x)) if x.is_integer() and abs(x) < 1e15 else f"{x:.6g}"
 
 def _range_text(r) -> str:
     "[0, 100], (-inf, 5] or [1, inf)."
     lo, hi = r
-    return ("(-inf" if lo is None else f"[{_num(lo)}") + ", " + ("inf)" if hi is None else f"{_num(hi)}]")
+    return ("(-inf" if lo is None else f"[{format_number(lo)}") + ", " + ("inf)" if hi is None else f"{format_number(hi)}]")
 
 def _values_text(values:list, most:int=10) -> str:
     "'a', 'b', 'c' — at most `most` values, then how many more."
@@ -69,17 +70,17 @@ def schema_frame(schema:Schema, # a schema proto or schema.pbtxt path
     schema = as_schema(schema)
     rows = []
     for f in schema.feature:
-        d = _domain(schema, f)
+        d = feature_domain(schema, f)
         values = d if isinstance(d, list) else None
         lo, hi = d if isinstance(d, tuple) else (None, None)
-        drift, skew = _threshold(f.drift_comparator), _threshold(f.skew_comparator)
+        drift, skew = comparator_threshold(f.drift_comparator), comparator_threshold(f.skew_comparator)
         rows.append(dict(
             feature=f.name, type=_type_name(f), presence=_presence(f),
             min_fraction=f.presence.min_fraction if f.presence.HasField("min_fraction") else math.nan,
             valency=_valency(f),
             domain=(_values_text(values) if values is not None else _range_text(d) if d else ""),
             values=values, min=math.nan if lo is None else lo, max=math.nan if hi is None else hi,
-            deprecated=_is_deprecated(f), environments=_environments(schema, f),
+            deprecated=is_deprecated(f), environments=_environments(schema, f),
             drift=math.nan if drift is None else drift, skew=math.nan if skew is None else skew))
     columns = ["feature", "type", "presence", "min_fraction", "valency", "domain", "values", "min", "max",
                "deprecated", "environments", "drift", "skew"]
@@ -104,7 +105,7 @@ def _feature_diff(sa:Schema, a:schema_pb2.Feature, sb:Schema, b:schema_pb2.Featu
         out.append(f"presence changed from {_presence(a) or 'unconstrained'} to {_presence(b) or 'unconstrained'}")
     if _valency(a) != _valency(b):
         out.append(f"valency changed from {_valency(a) or 'unconstrained'} to {_valency(b) or 'unconstrained'}")
-    da, db = _domain(sa, a), _domain(sb, b)
+    da, db = feature_domain(sa, a), feature_domain(sb, b)
     if isinstance(da, list) or isinstance(db, list):
         va, vb = (da if isinstance(da, list) else []), (db if isinstance(db, list) else [])
         added, removed = [v for v in vb if v not in va], [v for v in va if v not in vb]
@@ -117,19 +118,19 @@ def _feature_diff(sa:Schema, a:schema_pb2.Feature, sb:Schema, b:schema_pb2.Featu
         if ra is None: out.append(f"range set to {_range_text(rb)}")
         elif rb is None: out.append(f"range {_range_text(ra)} removed")
         elif ra != rb: out.append(f"range changed from {_range_text(ra)} to {_range_text(rb)}")
-    if _is_deprecated(a) != _is_deprecated(b):
-        out.append("deprecated" if _is_deprecated(b) else "no longer deprecated")
+    if is_deprecated(a) != is_deprecated(b):
+        out.append("deprecated" if is_deprecated(b) else "no longer deprecated")
     elif a.lifecycle_stage != b.lifecycle_stage:
         stage = schema_pb2.LifecycleStage.Name
         out.append(f"lifecycle stage changed from {stage(a.lifecycle_stage)} to {stage(b.lifecycle_stage)}")
     if _environments(sa, a) != _environments(sb, b):
         out.append(f"environments changed from {_environments(sa, a) or 'all'} to {_environments(sb, b) or 'all'}")
     for check, which in (("drift", "drift_comparator"), ("skew", "skew_comparator")):
-        ta, tb = _threshold(getattr(a, which)), _threshold(getattr(b, which))
+        ta, tb = comparator_threshold(getattr(a, which)), comparator_threshold(getattr(b, which))
         if ta == tb: continue
-        if ta is None: out.append(f"{check} threshold set to {_num(tb)}")
-        elif tb is None: out.append(f"{check} threshold {_num(ta)} removed")
-        else: out.append(f"{check} threshold changed from {_num(ta)} to {_num(tb)}")
+        if ta is None: out.append(f"{check} threshold set to {format_number(tb)}")
+        elif tb is None: out.append(f"{check} threshold {format_number(ta)} removed")
+        else: out.append(f"{check} threshold changed from {format_number(ta)} to {format_number(tb)}")
     other = _changed_fields(a, b, skip=_DESCRIBED)
     if other: out.append(f"other settings changed ({', '.join(other)})")
     return [f"feature '{a.name}': {s}" for s in out]

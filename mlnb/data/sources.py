@@ -12,8 +12,9 @@ import pyarrow as pa
 from ..errors import DataError
 
 # %% auto #0
-__all__ = ['FORMATS', 'CSV_BLOCK_BYTES', 'BATCH_ROWS', 'file_format', 'resolve_paths', 'open_binary', 'Retype', 'csv_line_where',
-           'ConversionWarning', 'frame_to_table', 'Source', 'scan', 'read_table', 'empty_error', 'check_columns']
+__all__ = ['FORMATS', 'CSV_BLOCK_BYTES', 'BATCH_ROWS', 'file_format', 'resolve_paths', 'open_binary', 'Retype', 'wider_type',
+           'csv_line_where', 'ConversionWarning', 'frame_to_table', 'Source', 'scan', 'read_table', 'empty_error',
+           'check_columns']
 
 # %% ../../nbs/data/10_sources.ipynb #9d1756e7
 FORMATS = {".csv": "csv", ".csv.gz": "csv", ".tsv": "tsv", ".tsv.gz": "tsv",
@@ -86,7 +87,7 @@ class Retype(Exception):
 _CONVERSION = re.compile(r"In CSV column #(\d+): CSV conversion error to ([^:]+): invalid value '(.*)'", re.S)
 _WIDER = {"null": None, "bool": pa.string(), "int64": pa.float64(), "double": pa.string()}
 
-def _wider_type(current:str, value:str) -> pa.DataType:
+def wider_type(current:str, value:str) -> pa.DataType:
     "The next type up for a column of type `current` that met `value`."
     if current == "null" or current not in _WIDER:
         for t, parse in ((pa.int64(), int), (pa.float64(), float)):
@@ -322,7 +323,7 @@ class Source:
         except Retype as r:
             column, current, value = r.args
             self.widened.setdefault(column, (current, value))
-            self.types[column] = _wider_type(current, value)
+            self.types[column] = wider_type(current, value)
             raise
 
 def _is_frame(x) -> bool:

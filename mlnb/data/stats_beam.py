@@ -42,7 +42,7 @@ class ReadShard:
 
     def __call__(self, shard):
         from mlnb.data.sources import Retype
-        from mlnb.data.stats_inprocess import Converter, _check_weight, canonicalize
+        from mlnb.data.stats_inprocess import Converter, check_weight, canonicalize
         index, item = shard
         if isinstance(item, tuple):  # a DataFrame batch: (first row, record batch)
             import pandas as pd
@@ -53,7 +53,7 @@ class ReadShard:
         convert = Converter()
         try:
             for row0, batch in batches:
-                if self.weight: _check_weight(src, batch, self.weight, row0)
+                if self.weight: check_weight(src, batch, self.weight, row0)
                 batch = convert(batch)
                 if self.rate is not None and self.rate < 1:
                     batch = batch.filter(pa.array(sample_mask(batch.num_rows, index, row0, self.rate)))
@@ -96,23 +96,23 @@ def beam_stats(src:Source, # what to read
                pipeline_options=None): # see `beam_pipeline_options`
     "Statistics of `src` computed by TFDV's `GenerateStatistics` on Apache Beam."
     import apache_beam as beam
-    from mlnb.data.stats_inprocess import Converter, _options, canonicalize
+    from mlnb.data.stats_inprocess import Converter, tfdv_options, canonicalize
     options = beam_pipeline_options(pipeline_options)
     first = _first_batch(src)
     if first is None or first.num_rows == 0: raise empty_error(src)
     convert = Converter(src.conversions)
     canonical = canonicalize(convert(first))
-    stats_options = _options(weight, label, convert.bools, _feature_types(canonical) if label else None)
+    stats_options = tfdv_options(weight, label, convert.bools, _feature_types(canonical) if label else None)
     stats_options.experimental_slice_functions = [_as_function(s) for s in slicers] or None
     for attempt in range(16):
         try: return _run(src, options, stats_options, weight, sample_rate, order)
         except Exception as e:
             m = _RETYPE.search(str(e))
             if not m: raise _user_error(e) from None
-            from mlnb.data.sources import _wider_type
+            from mlnb.data.sources import wider_type
             r = json.loads(m.group(1))
             src.widened.setdefault(r["column"], (r["current"], r["value"]))
-            src.types[r["column"]] = _wider_type(r["current"], r["value"])
+            src.types[r["column"]] = wider_type(r["current"], r["value"])
     raise DataError(f"{src.name}: column types keep changing while reading; expected stable columns")
 
 def _as_function(slicer):
@@ -130,7 +130,6 @@ def _user_error(e:Exception) -> Exception:
 def _run(src, options, stats_options, weight, sample_rate, order):
     import apache_beam as beam
     import tensorflow_data_validation as tfdv
-    from mlnb.data.statistics import load_stats
     if src.frame is not None:
         table = frame_to_table(src.frame, src.columns, src.conversions)
         shards, row = [], 0
@@ -162,13 +161,10 @@ def _output_dir(options) -> str:
     return tempfile.mkdtemp(prefix="mlnb-stats-")
 
 def _load(path:str):
-    from mlnb.data.statistics import load_stats
-    if "://" not in path: return load_stats(path)
+    "The statistics `WriteStatisticsToBinaryFile` wrote (one binary proto), from any Beam filesystem."
     from apache_beam.io.filesystems import FileSystems
-    local = tempfile.NamedTemporaryFile(suffix=".pb", delete=False)
-    with FileSystems.open(path) as f, local: local.write(f.read())
-    try: return load_stats(local.name)
-    finally: os.unlink(local.name)
+    from tensorflow_metadata.proto.v0 import statistics_pb2
+    with FileSystems.open(path) as f: return statistics_pb2.DatasetFeatureStatisticsList.FromString(f.read())
 
 def _remove(path:str):
     from apache_beam.io.filesystems import FileSystems

@@ -13,7 +13,8 @@ from .sources import Source, scan, empty_error, csv_line_where
 from .slicing import sample_mask
 
 # %% auto #0
-__all__ = ['MG_BUCKETS', 'WORKERS', 'PARALLEL_MIN_BYTES', 'Converter', 'canonicalize', 'generators']
+__all__ = ['MG_BUCKETS', 'WORKERS', 'PARALLEL_MIN_BYTES', 'Converter', 'canonicalize', 'tfdv_options', 'check_sample_rate',
+           'check_weight', 'generators', 'inprocess_stats']
 
 # %% ../../nbs/data/12_stats_inprocess.ipynb #44780aa4
 from .sources import ConversionWarning
@@ -121,8 +122,12 @@ def canonicalize(batch:pa.RecordBatch # a batch in types TFDV takes (see `Conver
     return pa.RecordBatch.from_arrays(arrays, batch.schema.names)
 
 # %% ../../nbs/data/12_stats_inprocess.ipynb #413094b3
-def _options(weight:str|None, label:str|None, bools:set[str], schema_types:dict|None=None):
-    "TFDV `StatsOptions` for these columns."
+def tfdv_options(weight:str|None, # the example-weight column
+                 label:str|None, # the label column
+                 bools:set[str], # columns that were booleans (TFDV sees them as INT with a bool domain)
+                 schema_types:dict|None=None # {column: schema FeatureType} to declare (the label's lift needs it)
+                ):
+    "TFDV `StatsOptions` for these columns (both backends use it)."
     from tensorflow_data_validation.statistics.stats_options import StatsOptions
     from tensorflow_metadata.proto.v0 import schema_pb2
     options = StatsOptions(weight_feature=weight, label_feature=label)
@@ -137,13 +142,19 @@ def _options(weight:str|None, label:str|None, bools:set[str], schema_types:dict|
     return options
 
 # %% ../../nbs/data/12_stats_inprocess.ipynb #60eb334f
-def _check_sample_rate(rate) -> None:
+def check_sample_rate(rate # the `sample_rate` a caller gave
+                     ) -> None:
+    "A `ParameterError` unless `rate` is None or a fraction of rows in (0, 1]."
     if rate is None: return
     if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not (0 < rate <= 1):
         raise ParameterError(f"sample_rate={rate!r}: expected a fraction of rows in (0, 1]", parameter="sample_rate")
 
-def _check_weight(src:Source, batch:pa.RecordBatch, weight:str, first_row:int) -> None:
-    "The weight column must hold a non-negative number on every row."
+def check_weight(src:Source, # the source being read (for the file, format and widened columns)
+                 batch:pa.RecordBatch, # one record batch of it
+                 weight:str, # the weight column
+                 first_row:int # the row of `src` the batch starts at (for the line in the error)
+                ) -> None:
+    "A `DataError` naming the line unless the weight column holds a number >= 0 on every row of `batch`."
     arr = batch.column(batch.schema.get_field_index(weight))
     if weight in src.widened or not (pa.types.is_integer(arr.type) or pa.types.is_floating(arr.type)):
         found = src.widened.get(weight, (None, None))[1]
@@ -200,7 +211,7 @@ class _Accumulate:
 
     def __call__(self, state, batch:pa.RecordBatch):
         self.rows += batch.num_rows
-        if self.weight: _check_weight(self.src, batch, self.weight, self.src.position[1])
+        if self.weight: check_weight(self.src, batch, self.weight, self.src.position[1])
         batch = self.convert(batch)
         if self.rate is not None and self.rate < 1:
             batch = batch.filter(pa.array(sample_mask(batch.num_rows, *self.src.position, self.rate)))
@@ -223,7 +234,7 @@ class _Accumulate:
     def _start(self, batch:pa.RecordBatch):
         from tensorflow_data_validation.statistics import stats_impl
         bools = {f.name for f in batch.schema if pa.types.is_boolean(f.type)}
-        self.options = _options(self.weight, self.label, bools)
+        self.options = tfdv_options(self.weight, self.label, bools)
         self.gens = generators(self.options)
 
     def _add(self, key:str, batch:pa.RecordBatch):
@@ -308,8 +319,14 @@ def _workers(src:Source) -> int:
         return 1
     return min(os.cpu_count() or 1, 4)
 
-def _inprocess(src:Source, weight, label, sample_rate, slicers, order):
-    "Statistics of `src`, in this process (and its helpers)."
+def inprocess_stats(src:Source, # what to read
+                    weight, # the example-weight column, or None
+                    label, # the label column, or None
+                    sample_rate, # fraction of rows to keep, or None
+                    slicers, # slice functions from `mlnb.data.slicing.plan_slices`
+                    order # slice names, in the order to return them
+                   ):
+    "Statistics of `src`, in this process (and its forked helpers): the `\"inprocess\"` backend of `stats`."
     from tensorflow_data_validation.statistics import stats_impl  # imported before helpers fork
     states = []
     def begin():

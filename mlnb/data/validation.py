@@ -9,13 +9,14 @@ from dataclasses import dataclass, field
 from typing import Callable
 from tensorflow_metadata.proto.v0 import anomalies_pb2, schema_pb2
 from ..errors import SchemaError
-from .schema import (Schema, as_schema, _copy, _default_slice, _domain, _feature, _tfdv_core, _as_stats,
+from .schema import (Schema, as_schema, copy_schema, default_slice, feature_domain, get_feature, tfdv_core,
                          infer_schema, set_type, set_presence, set_range, add_values, deprecate,
                          set_environments, set_drift, set_skew)
-from .schema_tables import _num
+from .schema_tables import format_number
+from .statistics import as_stats
 
 # %% auto #0
-__all__ = ['Anomalies', 'validate', 'anomalies_frame', 'Fix', 'apply_fixes', 'suggest_fixes', 'cli_validate']
+__all__ = ['Anomalies', 'validate', 'measurements', 'anomalies_frame', 'Fix', 'apply_fixes', 'suggest_fixes', 'cli_validate']
 
 # %% ../../nbs/data/17_validation.ipynb #d79492d7
 Anomalies = anomalies_pb2.Anomalies
@@ -33,8 +34,8 @@ def validate(stats, # statistics to check: a proto, a stats file, a data file or
         declared = ", ".join(schema.default_environment) or "none"
         raise SchemaError(f"environment '{environment}' is not declared in the schema (declared: {declared}); "
                           f"declare it with mlnb.data.schema.set_environments or set_default_environments")
-    serialized = lambda s, what: b"" if s is None else _default_slice(s, what).SerializeToString()
-    out = _tfdv_core().ValidateFeatureStatistics(
+    serialized = lambda s, what: b"" if s is None else default_slice(s, what).SerializeToString()
+    out = tfdv_core().ValidateFeatureStatistics(
         serialized(stats, "statistics"), schema.SerializeToString(), (environment or "").encode(),
         serialized(previous, "previous statistics"), serialized(serving, "serving statistics"),
         b"", b"", b"", False)  # previous version, features needed, validation config: none
@@ -48,7 +49,7 @@ def _path(path) -> str:
     "A feature path as TFDV names it in anomalies: its steps joined by dots."
     return ".".join(path.step)
 
-def _measurements(anomalies:Anomalies) -> dict:
+def measurements(anomalies:Anomalies) -> dict:
     "{feature: {'drift': (value, threshold), 'skew': (value, threshold)}} from `drift_skew_info`."
     out = {}
     for info in anomalies.drift_skew_info:
@@ -63,7 +64,7 @@ def anomalies_frame(anomalies:Anomalies, # from `validate`
     "One row per anomalous feature: severity, descriptions, anomaly types, drift/skew distance and threshold."
     # statistics without examples are `data_missing`: a row of their own, so an empty span never passes
     import pandas as pd
-    measured = _measurements(anomalies)
+    measured = measurements(anomalies)
     Type, Severity = anomalies_pb2.AnomalyInfo.Type, anomalies_pb2.AnomalyInfo.Severity
     rows = []
     infos = [(k, v) for k, v in anomalies.anomaly_info.items()] + \
@@ -105,7 +106,7 @@ def apply_fixes(schema:Schema, # the schema to fix (not changed)
     "A copy of `schema` with every preferred fix applied."
     for fix in fixes:
         if fix.preferred: schema = fix.apply(schema)
-    return _copy(schema)
+    return copy_schema(schema)
 
 # %% ../../nbs/data/17_validation.ipynb #04065b86
 _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
@@ -131,7 +132,7 @@ def _just_above(value:float) -> float:
 # %% ../../nbs/data/17_validation.ipynb #03366ecf
 def _widen(schema:Schema, feature:str, min=None, max=None) -> Schema:
     "Widen the range of `feature` to include `min` and/or `max`, keeping the other side."
-    r = _domain(schema, _feature(schema, feature))
+    r = feature_domain(schema, get_feature(schema, feature))
     lo, hi = r if isinstance(r, tuple) else (None, None)
     if min is not None and lo is not None: lo = lo if lo <= min else min
     if max is not None and hi is not None: hi = hi if hi >= max else max
@@ -139,8 +140,8 @@ def _widen(schema:Schema, feature:str, min=None, max=None) -> Schema:
 
 def _add_feature(schema:Schema, feature:str, inferred:Schema) -> Schema:
     "Add `feature` as `inferred` (a schema inferred from statistics) describes it, with its string domain."
-    s = _copy(schema)
-    f = _feature(inferred, feature)
+    s = copy_schema(schema)
+    f = get_feature(inferred, feature)
     s.feature.add().CopyFrom(f)
     if f.HasField("domain"):
         d = next(d for d in inferred.string_domain if d.name == f.domain)
@@ -159,7 +160,7 @@ def _make_optional(schema:Schema, feature:str) -> Schema:
 
 def _absent_in(schema:Schema, feature:str, environment:str) -> Schema:
     "The feature is not expected in `environment`, as it was elsewhere."
-    f = _feature(as_schema(schema), feature)
+    f = get_feature(as_schema(schema), feature)
     return set_environments(schema, feature, list(f.in_environment) or None,
                             absent_in=[*f.not_in_environment, environment])
 
@@ -183,7 +184,7 @@ def _fixes_for(reason, name:str, schema:Schema, measured:dict, stats, environmen
         out = []
         if m:
             fraction = math.floor(max(0.0, float(m.group(1)) - 1e-6) * 100) / 100
-            out.append(fix("relax_presence", f"require '{name}' in at least {_num(fraction)} of examples",
+            out.append(fix("relax_presence", f"require '{name}' in at least {format_number(fraction)} of examples",
                            set_presence, min_fraction=fraction))
         return out + [fix("make_optional", f"make '{name}' optional", _make_optional)]
     if t in (_T.SCHEMA_MISSING_COLUMN, _T.FEATURE_TYPE_NOT_PRESENT, _T.FEATURE_TYPE_LOW_NUMBER_PRESENT):
@@ -206,7 +207,7 @@ def _fixes_for(reason, name:str, schema:Schema, measured:dict, stats, environmen
                 value = _outward(value, up)  # TFDV prints six significant digits
         if value is not None:
             side = "max" if up else "min"
-            return [fix("widen_range", f"widen the range of '{name}' to {side} {_num(value)}", _widen,
+            return [fix("widen_range", f"widen the range of '{name}' to {side} {format_number(value)}", _widen,
                         **{side: value})] + deprecate_fix
     if t == _T.SCHEMA_NEW_COLUMN and stats is not None:
         inferred = infer_schema(stats)
@@ -223,13 +224,13 @@ def _fixes_for(reason, name:str, schema:Schema, measured:dict, stats, environmen
         if value is not None:
             edit = set_skew if check == "skew" else set_drift
             return [fix(f"raise_{check}_threshold", f"raise the {check} threshold of '{name}' to "
-                        f"{_num(_just_above(value))} (measured {value:.4g})", edit, threshold=_just_above(value))]
+                        f"{format_number(_just_above(value))} (measured {value:.4g})", edit, threshold=_just_above(value))]
     return deprecate_fix
 
 def _measured_extreme(stats, name:str, largest:bool) -> float|None:
     "The largest (or smallest) value of a number feature in `stats`, or None."
     if stats is None: return None
-    for f in _default_slice(stats).features:
+    for f in default_slice(stats).features:
         if _path(f.path) == name or f.name == name:
             return (f.num_stats.max if largest else f.num_stats.min) if f.HasField("num_stats") else None
     return None
@@ -243,8 +244,8 @@ def suggest_fixes(anomalies:Anomalies, # from `validate`
                  ) -> list[Fix]:
     "Schema edits that would accept each anomaly, the preferred fix of each first."
     schema = as_schema(schema)
-    stats = None if stats is None else _as_stats(stats)
-    measured = _measurements(anomalies)
+    stats = None if stats is None else as_stats(stats)
+    measured = measurements(anomalies)
     out = []
     for name, info in sorted(anomalies.anomaly_info.items()):
         for reason in info.reason:
@@ -262,9 +263,9 @@ def _records(df) -> list[dict]:
 def _cli_validate(args) -> int:
     "mlnb validate: print the anomalies; exit 1 when there are any."
     schema = as_schema(args.schema)
-    stats = _as_stats(args.source)
-    anomalies = validate(stats, schema, previous=args.previous and _as_stats(args.previous),
-                         serving=args.serving and _as_stats(args.serving), environment=args.env)
+    stats = as_stats(args.source)
+    anomalies = validate(stats, schema, previous=args.previous and as_stats(args.previous),
+                         serving=args.serving and as_stats(args.serving), environment=args.env)
     for given, which, edit in ((args.previous, "drift_comparator", "set_drift"), (args.serving, "skew_comparator", "set_skew")):
         if given and not any(f.HasField(which) for f in schema.feature):
             print(f"mlnb validate: note: {args.schema} sets no {which.split('_')[0]} thresholds, so {given} "

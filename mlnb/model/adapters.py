@@ -12,9 +12,9 @@ import pandas as pd
 from ..errors import DataError, ModelError, ParameterError
 
 # %% auto #0
-__all__ = ['TASKS', 'ADAPTERS', 'Predictor', 'as_frame', 'label_column', 'encode_labels', 'score', 'predicted_class',
+__all__ = ['TASKS', 'ADAPTERS', 'Predictor', 'as_frame', 'label_column', 'settle', 'encode_labels', 'score', 'predicted_class',
            'CallablePredictor', 'SklearnPredictor', 'register_adapter', 'is_keras_model', 'is_saved_model',
-           'serving_versions', 'is_serving_dir', 'as_predictor', 'load_model']
+           'serving_versions', 'is_serving_dir', 'saved_model_path', 'as_predictor', 'load_model']
 
 # %% ../../nbs/model/20_adapters.ipynb #aa747bcf
 TASKS = ("binary", "multiclass", "regression")
@@ -49,6 +49,13 @@ class Predictor:
             raise DataError(f"the data lacks feature(s) {', '.join(map(str, missing))} that the {self.name} model reads; "
                             f"the data has: {', '.join(map(str, data.columns))}", columns=missing)
         return data[self.features]
+
+    def feature_columns(self,
+                        data:pd.DataFrame, # the rows the model is given
+                        label:str|None=None # a column that is never a feature
+                       ) -> list:
+        "The names of the columns the model reads: its `features`, or every column of `data` but `label`."
+        return list(self.features) if self.features is not None else [c for c in data.columns if c != label]
 
     def predict(self,
                 data:pd.DataFrame, # rows to score (extra columns are ignored)
@@ -124,8 +131,11 @@ def label_column(data:pd.DataFrame, # the evaluation data
     return y
 
 # %% ../../nbs/model/20_adapters.ipynb #b25ef108
-def _settle(p:Predictor, scores:np.ndarray, y:pd.Series|None=None) -> Predictor:
-    "Fill in `p.task` and `p.classes` from scores and (optionally) labels."
+def settle(p:Predictor, # the predictor; its `task` and `classes` are filled in where None
+           scores:np.ndarray, # its scores for some rows
+           y:pd.Series|None=None # those rows' labels, if known
+          ) -> Predictor:
+    "Fill in `p.task` and `p.classes` from scores and (optionally) labels; `p` is returned."
     if p.task is None:
         if scores.ndim == 2:
             p.task = "binary" if scores.shape[1] == 2 and (y is None or y.nunique() <= 2) else "multiclass"
@@ -171,7 +181,7 @@ def score(p:Predictor, # any predictor
     "Scores for `data` (and its labels), with the predictor's task and classes settled."
     y = label_column(data, label) if label is not None else None
     scores = p.predict(data, label=label)
-    _settle(p, scores, y)
+    settle(p, scores, y)
     if p.task == "binary" and scores.ndim == 2: scores = p._scores(scores, len(scores))
     return scores, y
 
@@ -244,6 +254,15 @@ def serving_versions(path:str|os.PathLike) -> list[int]:
 def is_serving_dir(obj) -> bool:
     "A TF Serving model folder holding numbered SavedModel versions."
     return isinstance(obj, (str, os.PathLike)) and bool(serving_versions(obj))
+
+def saved_model_path(obj:Any # a path, or a predictor loaded from one
+                    ) -> Path|None:
+    "The SavedModel directory `obj` names (a TF Serving folder: its newest version), or None."
+    path = getattr(obj, "path", None) if isinstance(obj, Predictor) else obj
+    if not isinstance(path, (str, os.PathLike)): return None
+    if is_saved_model(path): return Path(path)
+    versions = serving_versions(path)
+    return Path(path) / str(versions[-1]) if versions else None
 
 def _is_model_file(obj, suffixes) -> bool:
     return isinstance(obj, (str, os.PathLike)) and str(obj).lower().endswith(suffixes) and Path(obj).is_file()

@@ -9,17 +9,14 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 from ..errors import DataError, ParameterError
-from .adapters import Predictor, as_frame, as_predictor, encode_labels, label_column, score, _settle
-from .metrics import _json, slice_values
+from .adapters import Predictor, as_frame, as_predictor, encode_labels, label_column, score, settle
+from .metrics import jsonable, slice_values
 
 # %% auto #0
 __all__ = ['STRATEGIES', 'Counterfactual', 'feature_distances', 'counterfactual', 'PartialDependence', 'pdp_grid',
            'partial_dependence', 'Thresholds', 'thresholds']
 
 # %% ../../nbs/model/23_explain.ipynb #9e00c692
-def _features(p:Predictor, data:pd.DataFrame, label:str|None) -> list:
-    return list(p.features) if p.features is not None else [c for c in data.columns if c != label]
-
 def _row(data:pd.DataFrame, index_or_row:Any) -> pd.Series:
     "The datapoint: a row of `data` by index label, or a dict/Series given."
     if isinstance(index_or_row, pd.Series): return index_or_row
@@ -42,9 +39,9 @@ class Counterfactual:
     frame: pd.DataFrame # per feature: datapoint value, counterfactual value, differs
     neighbors: pd.DataFrame # the k nearest candidates: index, distance, prediction
     def to_dict(self) -> dict:
-        return _json({"index": self.index, "distance": self.distance, "prediction": self.prediction,
-                      "original_prediction": self.original_prediction, "differs": self.differs,
-                      "frame": self.frame.astype({"datapoint": str, "counterfactual": str}).to_dict("records")})
+        return jsonable({"index": self.index, "distance": self.distance, "prediction": self.prediction,
+                           "original_prediction": self.original_prediction, "differs": self.differs,
+                           "frame": self.frame.astype({"datapoint": str, "counterfactual": str}).to_dict("records")})
 
 def feature_distances(data:pd.DataFrame, # candidates
                       row:pd.Series, # the datapoint
@@ -78,9 +75,9 @@ def counterfactual(model:Any, # a model or predictor
     "The datapoint in `data` nearest to the given one whose predicted class differs."
     p, data = as_predictor(model), as_frame(data)
     row = _row(data, index_or_row)
-    feats = _features(p, data, label)
+    feats = p.feature_columns(data, label)
     scores = p.predict(data, label=label) if predictions is None else np.asarray(predictions)
-    _settle(p, scores, label_column(data, label) if label is not None else None)
+    settle(p, scores, label_column(data, label) if label is not None else None)
     if p.task == "binary" and scores.ndim == 2: scores = scores[:, 1]
     own = p.predict_one(row)
     if p.task == "regression":
@@ -117,8 +114,8 @@ class PartialDependence:
     ice: pd.DataFrame # one row per selected datapoint, one column per grid value
     numeric: bool # whether the grid is numeric
     def to_dict(self) -> dict:
-        return _json({"feature": self.feature, "grid": self.grid, "mean": self.mean, "numeric": self.numeric,
-                      "ice": {str(i): list(r) for i, r in zip(self.ice.index, self.ice.to_numpy())}})
+        return jsonable({"feature": self.feature, "grid": self.grid, "mean": self.mean, "numeric": self.numeric,
+                           "ice": {str(i): list(r) for i, r in zip(self.ice.index, self.ice.to_numpy())}})
     @property
     def frame(self) -> pd.DataFrame:
         "Long form: value, curve ('mean' or the datapoint), score."
@@ -163,7 +160,7 @@ def partial_dependence(model:Any, # a model or predictor
         raise DataError(f"feature {feature!r} is not a column of the data; the columns are {', '.join(map(str, data.columns))}", column=feature)
     if isinstance(grid, int): values, numeric = pdp_grid(data[feature], grid)
     else: values, numeric = list(grid), all(isinstance(v, (int, float, np.number)) for v in grid)
-    feats = [f for f in _features(p, data, label) if f in data.columns]
+    feats = [f for f in p.feature_columns(data, label) if f in data.columns]
     base = data[feats] if len(data) <= sample else data[feats].sample(sample, random_state=seed)
     mean = _sweep(p, base, feature, values, target_class).mean(axis=1)
     ice = pd.DataFrame(columns=values, dtype="float64")
@@ -202,8 +199,8 @@ class Thresholds:
     thresholds: dict # group → threshold
     frame: pd.DataFrame # per group (and 'Overall'): threshold, count, positive rate, TPR, FPR, precision, accuracy, cost
     def to_dict(self) -> dict:
-        return _json({"strategy": self.strategy, "cost_ratio": self.cost_ratio, "thresholds": self.thresholds,
-                      "groups": self.frame.to_dict("records")})
+        return jsonable({"strategy": self.strategy, "cost_ratio": self.cost_ratio, "thresholds": self.thresholds,
+                           "groups": self.frame.to_dict("records")})
 
 def _group_row(name, y, s, t, cost_ratio) -> dict:
     tp, fp, tn, fn = (int(v[0]) for v in _counts(y, s, np.array([t])))
@@ -229,7 +226,7 @@ def thresholds(model:Any, # a binary classifier or predictor
     if cost_ratio <= 0: raise ParameterError(f"cost_ratio={cost_ratio}: expected a positive number", parameter="cost_ratio")
     p, data = as_predictor(model), as_frame(data)
     if predictions is None: s, y = score(p, data, label)
-    else: s, y = np.asarray(predictions, dtype="float64"), label_column(data, label); _settle(p, s, y)
+    else: s, y = np.asarray(predictions, dtype="float64"), label_column(data, label); settle(p, s, y)
     if p.task != "binary": raise ParameterError(f"thresholds need a binary classifier; the model is {p.task}", parameter="model")
     y = encode_labels(p, y)
     if group is not None and group not in data.columns:

@@ -13,7 +13,8 @@ from ..errors import DataError, ParameterError
 from .adapters import Predictor, as_frame, as_predictor, encode_labels, predicted_class, score
 
 # %% auto #0
-__all__ = ['HIGHER_IS_BETTER', 'classification_metrics', 'regression_metrics', 'slice_values', 'slices', 'EvalResult', 'evaluate']
+__all__ = ['HIGHER_IS_BETTER', 'classification_metrics', 'regression_metrics', 'slice_values', 'slices', 'jsonable', 'EvalResult',
+           'evaluate']
 
 # %% ../../nbs/model/22_metrics.ipynb #cdf8aaa4
 HIGHER_IS_BETTER = {"accuracy": True, "auc": True, "precision": True, "recall": True,
@@ -102,15 +103,18 @@ def slices(data:pd.DataFrame, # the rows
             out.append((name, ", ".join(map(str, spec)), ", ".join(map(str, value)), mask))
     return out
 
-# %% ../../nbs/model/22_metrics.ipynb #a9155696
-def _json(v):
-    if isinstance(v, dict): return {str(k): _json(x) for k, x in v.items()}
-    if isinstance(v, (list, tuple, np.ndarray)): return [_json(x) for x in v]
+# %% ../../nbs/model/22_metrics.ipynb #5930cd78
+def jsonable(v:Any # a value built of dicts, lists, tuples, arrays and (numpy) numbers
+            ) -> Any:
+    "`v` as plain JSON values: numpy numbers as Python numbers, NaN as None, arrays as lists, keys as text."
+    if isinstance(v, dict): return {str(k): jsonable(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple, np.ndarray)): return [jsonable(x) for x in v]
     if isinstance(v, (np.integer,)): return int(v)
     if isinstance(v, (float, np.floating)): return None if math.isnan(v) else float(v)
     if isinstance(v, (np.bool_,)): return bool(v)
     return v
 
+# %% ../../nbs/model/22_metrics.ipynb #a9155696
 @dataclass
 class EvalResult:
     "Metrics of one model on one dataset, overall and per slice."
@@ -131,8 +135,8 @@ class EvalResult:
         return rows.iloc[0].to_dict()
     def to_dict(self) -> dict:
         "Plain JSON: task, label, classes, threshold, model, overall and slices."
-        return _json({"task": self.task, "label": self.label, "classes": self.classes, "threshold": self.threshold,
-                      "model": self.model, "overall": self.overall, "slices": self.frame.to_dict("records")})
+        return jsonable({"task": self.task, "label": self.label, "classes": self.classes, "threshold": self.threshold,
+                           "model": self.model, "overall": self.overall, "slices": self.frame.to_dict("records")})
     @classmethod
     def from_dict(cls, d:dict) -> EvalResult:
         "The result `to_dict` wrote."

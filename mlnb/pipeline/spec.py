@@ -58,6 +58,13 @@ def _rel_path(spec, step:str, key:str, value) -> str:
         raise spec.error(f"`{key}` path '{value}' must be relative and inside the workspace", step)
     return Path(p).as_posix()
 
+def _notebook_path(spec, step:str, value) -> str:
+    "A step's `notebook:` as written, once it is a string path inside the workspace (not absolute, no `..`)."
+    if not isinstance(value, str):
+        raise spec.error(f"`notebook` must be a path (a string), found {type(value).__name__} {value!r}", step)
+    _rel_path(spec, step, "notebook", value)
+    return value
+
 def _str_list(spec, step:str, key:str, value) -> list:
     if value is None: return []
     if isinstance(value, str): value = [value]
@@ -97,7 +104,7 @@ def load_spec(path:str|Path # pipeline.yaml, or the folder holding it
         if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0):
             raise spec.error(f"`timeout` must be a positive number of seconds, found {timeout!r}", name)
         spec.steps[name] = StepSpec(
-            name=name, notebook=str(s["notebook"]), parameters=dict(params), upstream=[str(u) for u in upstream],
+            name=name, notebook=_notebook_path(spec, name, s["notebook"]), parameters=dict(params), upstream=[str(u) for u in upstream],
             outputs=[_rel_path(spec, name, "outputs", o) for o in _str_list(spec, name, "outputs", s.get("outputs"))],
             inputs=[_rel_path(spec, name, "inputs", i) for i in _str_list(spec, name, "inputs", s.get("inputs"))],
             when=None if when is None else str(when), timeout=timeout)

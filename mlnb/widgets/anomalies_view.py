@@ -9,6 +9,7 @@ import traitlets
 from google.protobuf import text_format
 from tensorflow_metadata.proto.v0 import anomalies_pb2
 from ..data import schema as S
+from ..data.statistics import as_stats
 from ..errors import InputError, MlnbError
 from .base import MlnbWidget, esm, css, static_page, esc, fmt_num, svg_img
 
@@ -50,7 +51,7 @@ def get_anomaly_groups(anomalies, # from mlnb.data.validation.validate
     "The anomalies grouped by feature (errors first), each with reasons, drift/skew and suggested fixes."
     V = _validate_module()
     anomalies = as_anomalies(anomalies)
-    measured = V._measurements(anomalies)
+    measured = V.measurements(anomalies)
     fixes = V.suggest_fixes(anomalies, schema, stats=stats, environment=environment) if schema is not None else []
     Type, Severity = anomalies_pb2.AnomalyInfo.Type, anomalies_pb2.AnomalyInfo.Severity
     infos = list(anomalies.anomaly_info.items())
@@ -90,14 +91,13 @@ class AnomaliesView(MlnbWidget):
                  serving=None, # statistics of serving data (skew checks)
                  environment:str|None=None, # e.g. "SERVING"
                  **kwargs):
-        from mlnb.widgets.stats_view import _as_stats
         self._editor, self._schema, self._busy = None, None, False
-        self._stats = None if stats is None else _as_stats(stats)
-        self._previous = None if previous is None else _as_stats(previous)
-        self._serving = None if serving is None else _as_stats(serving)
+        self._stats = None if stats is None else as_stats(stats)
+        self._previous = None if previous is None else as_stats(previous)
+        self._serving = None if serving is None else as_stats(serving)
         super().__init__(environment=environment or "", **kwargs)
         if schema is not None and hasattr(schema, "observe") and hasattr(schema, "set_schema"): self.link(schema)
-        elif schema is not None: self._schema = S._copy(schema)
+        elif schema is not None: self._schema = S.copy_schema(schema)
         if anomalies is None:
             if self._stats is None or self.schema is None:
                 raise InputError("AnomaliesView needs anomalies, or statistics and a schema to validate")

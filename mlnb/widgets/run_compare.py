@@ -13,14 +13,14 @@ from .base import MlnbWidget, esm, css, static_page, esc, fmt_num, COLORS
 
 # %% auto #0
 __all__ = ['get_runs_frame', 'get_best_run', 'get_param_diff', 'get_metric_curves', 'get_parallel', 'get_payload', 'RunCompare',
-           'svg_lines']
+           'svg_lines', 'compare_pipeline_runs']
 
 # %% ../../nbs/widgets/86_run_compare.ipynb #d6289ca6
 def get_runs_frame(experiment:str|list|None=None, # an experiment (or several); None: all
                    runs:list|None=None, # or these run ids
                    workspace:str|Path|None=None, metadata:str|dict|None=None):
     "The runs RunCompare shows, oldest first (the frame of `mlnb.get_runs`)."
-    from mlnb.pipeline.api import find_workspace
+    from mlnb.core.workspace import find_workspace
     ws = find_workspace(workspace or ".")
     ids = None
     if runs is not None:
@@ -33,11 +33,11 @@ def _params(df) -> list[str]: return [c[7:] for c in df.columns if c.startswith(
 def get_best_run(df, # from `get_runs_frame`
                  metric:str|None=None, # default: the first metric
                  mode:str="max"): # "max" or "min"
-    "The best finished run's row (a Series), or None when no finished run has the metric."
+    "The best succeeded run's row (a Series), or None when no succeeded run has the metric."
     import pandas as pd
     metric = metric or (_metrics(df) or [None])[0]
     if metric is None or f"metrics.{metric}" not in df.columns: return None
-    ok = df[df["status"].isin(["finished"])]
+    ok = df[df["status"].isin(["succeeded"])]
     vals = pd.to_numeric(ok[f"metrics.{metric}"], errors="coerce").dropna()
     if vals.empty: return None
     return ok.loc[vals.idxmax() if mode == "max" else vals.idxmin()]
@@ -57,7 +57,7 @@ def get_param_diff(df, run_ids:list, # the runs to compare
 
 def get_metric_curves(run_ids:list, metric:str, workspace:str|Path|None=None, metadata:str|dict|None=None) -> dict:
     "{run_id: [[step, value], ...]} of one metric for the given runs."
-    from mlnb.pipeline.api import find_workspace
+    from mlnb.core.workspace import find_workspace
     h = get_history(run_ids, metric, find_workspace(workspace or "."), metadata)
     out = {r: [] for r in run_ids}
     for rid, step, value in zip(h["run_id"], h["step"], h["value"]): out.setdefault(rid, []).append([int(step), float(value)])
@@ -123,7 +123,7 @@ class RunCompare(MlnbWidget):
                  workspace:str|Path|None=None, # default: the current workspace
                  root:str|Path|None=None, # the Jupyter server's root, for links (default: see above)
                  metadata:str|dict|None=None, **kwargs):
-        from mlnb.pipeline.api import find_workspace
+        from mlnb.core.workspace import find_workspace
         self._ws, self._metadata = find_workspace(workspace or "."), metadata
         self._experiment, self._runs = experiment, runs
         self._root = Path(root).resolve() if root else _guess_root()
@@ -152,46 +152,63 @@ class RunCompare(MlnbWidget):
         import pandas as pd
         return pd.api.types.is_numeric_dtype(self.df[f"params.{p}"])
 
-# %% ../../nbs/widgets/86_run_compare.ipynb #93619e33
-from fastcore.basics import patch
+    def _default_selection(self) -> list:
+        "The best three runs by the metric, else the three newest."
+        import pandas as pd
+        if self.metric and f"metrics.{self.metric}" in self.df.columns:
+            vals = pd.to_numeric(self.df[f"metrics.{self.metric}"], errors="coerce")
+            order = vals.sort_values(ascending=self.mode == "min", na_position="last").index[:3]
+            return [self.df.loc[i, "run_id"] for i in order if pd.notna(vals[i])]
+        return list(self.df["run_id"].iloc[-3:][::-1])
 
+    def _pick_best(self):
+        row = get_best_run(self.df, self.metric or None, self.mode)
+        self.best = "" if row is None else str(row["run_id"])
+
+    def _apply_filter(self):
+        if not self.filter.strip():
+            self._visible, self.filter_error = None, ""; return
+        try: mask = filter_mask(self.df, self.filter)
+        except MlnbError as e:
+            self.filter_error = str(e); return
+        self.filter_error, self._visible = "", [int(i) for i in mask.to_numpy().nonzero()[0]]
+
+    def _load_curves(self):
+        metric = self.curve_metric or self.metric
+        self._curves = get_metric_curves(list(self.selected), metric, self._ws, self._metadata) if metric and self.selected else {}
+
+    def _on_selection(self, change):
+        if change["name"] == "metric": self._pick_best()
+        self._load_curves()
+
+    def to_html(self) -> str:
+        df, metric = self.df, self.metric
+        if not len(df): return static_page("<div class='mlnb-empty'>No runs yet: start one with mlnb.start_run or mlnb sweep.</div>", "run_compare", cls="mlnb-runs")
+        col = f"metrics.{metric}" if metric else None
+        top = df.sort_values(col, ascending=self.mode == "min", na_position="last") if col in df.columns else df.iloc[::-1]
+        params = _params(df)
+        rows = []
+        for _, r in top.head(20).iterrows():
+            star = " ★" if r["run_id"] == self.best else ""
+            cells = [f"<td>{esc(r['run_id'])}{star}</td><td>{esc(r['status'])}</td>"]
+            cells += [f"<td class='mlnb-num'>{esc(fmt_num(r[f'params.{p}']) if isinstance(r[f'params.{p}'], (int, float)) else r[f'params.{p}'])}</td>" for p in params]
+            cells += [f"<td class='mlnb-num'>{esc(fmt_num(r[f'metrics.{m}']))}</td>" for m in _metrics(df)]
+            rows.append(f"<tr>{''.join(cells)}</tr>")
+        head = "".join(f"<th>{esc(h)}</th>" for h in ["run", "status", *params, *_metrics(df)])
+        table = f"<table class='mlnb-table'><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+        best = f"<p>Best run by {esc(metric)} ({esc(self.mode)}): <b>{esc(self.best)}</b></p>" if self.best else ""
+        diff = get_param_diff(df, list(self.selected), self.diff_only)
+        diff_html = diff.to_html(classes="mlnb-table", na_rep="–", border=0) if len(diff.columns) else ""
+        curves = svg_lines([{"name": r, "points": p} for r, p in self._curves.items()], ylabel=self.curve_metric or metric)
+        body = (f"{best}<h4 class='mlnb-section'>Runs <span class='mlnb-count'>({len(df)}, best 20 shown)</span></h4>{table}"
+                f"<h4 class='mlnb-section'>Parameters of the selected runs</h4>{diff_html}"
+                f"<h4 class='mlnb-section'>{esc(self.curve_metric or metric)} by step</h4>{curves}")
+        return static_page(body, "run_compare", cls="mlnb-runs")
+
+# %% ../../nbs/widgets/86_run_compare.ipynb #93619e33
 def _guess_root() -> Path:
     "Where links are relative to when the page does not say: MLNB_JUPYTER_ROOT, else the working directory."
     return Path(os.environ.get("MLNB_JUPYTER_ROOT") or os.getcwd()).resolve()
-
-@patch
-def _default_selection(self:RunCompare) -> list:
-    "The best three runs by the metric, else the three newest."
-    import pandas as pd
-    if self.metric and f"metrics.{self.metric}" in self.df.columns:
-        vals = pd.to_numeric(self.df[f"metrics.{self.metric}"], errors="coerce")
-        order = vals.sort_values(ascending=self.mode == "min", na_position="last").index[:3]
-        return [self.df.loc[i, "run_id"] for i in order if pd.notna(vals[i])]
-    return list(self.df["run_id"].iloc[-3:][::-1])
-
-@patch
-def _pick_best(self:RunCompare):
-    row = get_best_run(self.df, self.metric or None, self.mode)
-    self.best = "" if row is None else str(row["run_id"])
-
-@patch
-def _apply_filter(self:RunCompare):
-    if not self.filter.strip():
-        self._visible, self.filter_error = None, ""; return
-    try: mask = filter_mask(self.df, self.filter)
-    except MlnbError as e:
-        self.filter_error = str(e); return
-    self.filter_error, self._visible = "", [int(i) for i in mask.to_numpy().nonzero()[0]]
-
-@patch
-def _load_curves(self:RunCompare):
-    metric = self.curve_metric or self.metric
-    self._curves = get_metric_curves(list(self.selected), metric, self._ws, self._metadata) if metric and self.selected else {}
-
-@patch
-def _on_selection(self:RunCompare, change):
-    if change["name"] == "metric": self._pick_best()
-    self._load_curves()
 
 # %% ../../nbs/widgets/86_run_compare.ipynb #1ecd5e11
 def svg_lines(series:list, # [{"name": str, "points": [[x, y], ...]}]
@@ -221,27 +238,17 @@ def svg_lines(series:list, # [{"name": str, "points": [[x, y], ...]}]
         out += [f'<circle cx="{sx(x):.1f}" cy="{sy(y):.1f}" r="2.2" fill="{c}"><title>{esc(s["name"])}: {esc(ylabel)} {esc(fmt_num(y))} at {esc(xlabel)} {esc(fmt_num(x))}</title></circle>' for x, y in p]
     return "".join(out) + "</svg>"
 
-@patch
-def to_html(self:RunCompare) -> str:
-    df, metric = self.df, self.metric
-    if not len(df): return static_page("<div class='mlnb-empty'>No runs yet: start one with mlnb.start_run or mlnb sweep.</div>", "run_compare", cls="mlnb-runs")
-    col = f"metrics.{metric}" if metric else None
-    top = df.sort_values(col, ascending=self.mode == "min", na_position="last") if col in df.columns else df.iloc[::-1]
-    params = _params(df)
-    rows = []
-    for _, r in top.head(20).iterrows():
-        star = " ★" if r["run_id"] == self.best else ""
-        cells = [f"<td>{esc(r['run_id'])}{star}</td><td>{esc(r['status'])}</td>"]
-        cells += [f"<td class='mlnb-num'>{esc(fmt_num(r[f'params.{p}']) if isinstance(r[f'params.{p}'], (int, float)) else r[f'params.{p}'])}</td>" for p in params]
-        cells += [f"<td class='mlnb-num'>{esc(fmt_num(r[f'metrics.{m}']))}</td>" for m in _metrics(df)]
-        rows.append(f"<tr>{''.join(cells)}</tr>")
-    head = "".join(f"<th>{esc(h)}</th>" for h in ["run", "status", *params, *_metrics(df)])
-    table = f"<table class='mlnb-table'><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
-    best = f"<p>Best run by {esc(metric)} ({esc(self.mode)}): <b>{esc(self.best)}</b></p>" if self.best else ""
-    diff = get_param_diff(df, list(self.selected), self.diff_only)
-    diff_html = diff.to_html(classes="mlnb-table", na_rep="–", border=0) if len(diff.columns) else ""
-    curves = svg_lines([{"name": r, "points": p} for r, p in self._curves.items()], ylabel=self.curve_metric or metric)
-    body = (f"{best}<h4 class='mlnb-section'>Runs <span class='mlnb-count'>({len(df)}, best 20 shown)</span></h4>{table}"
-            f"<h4 class='mlnb-section'>Parameters of the selected runs</h4>{diff_html}"
-            f"<h4 class='mlnb-section'>{esc(self.curve_metric or metric)} by step</h4>{curves}")
-    return static_page(body, "run_compare", cls="mlnb-runs")
+# %% ../../nbs/widgets/86_run_compare.ipynb #478a55b7
+def compare_pipeline_runs(workspace:str|Path, # the workspace holding pipeline.yaml and runs/
+                          pipeline_runs:list[str] # pipeline run ids (the sidebar's selection)
+                         ):
+    """What the lab sidebar's Compare shows: `RunCompare` over the runs the selected pipeline runs' steps tracked
+    (`mlnb.start_run`), else a DataFrame of the steps' parameters and recorded values, one column per run."""
+    import pandas as pd
+    from mlnb.metadata.lineage import get_run
+    tracked = [r["run_id"] for r in read_runs(workspace)
+               if r.get("pipeline_run") in pipeline_runs or Path(r.get("executed_notebook") or "").parent.name in pipeline_runs]
+    if tracked: return RunCompare(runs=tracked, workspace=workspace)
+    return pd.DataFrame({run: {f"{step}.{k}": v for step, st in get_run(workspace, run)["steps"].items()
+                               for part in ("parameters", "records") for k, v in (st.get(part) or {}).items()}
+                         for run in pipeline_runs})

@@ -8,6 +8,9 @@ import math, os
 import traitlets
 from tensorflow_metadata.proto.v0 import schema_pb2
 from ..data import schema as S
+from ..data.schema_tables import schema_frame, schema_diff
+from ..data.statistics import as_stats
+from .stats_view import get_dataset, get_features, value_counts, feature_kind
 from ..errors import SchemaError, InputError
 from .base import MlnbWidget, esm, css, static_page, esc, fmt_num
 
@@ -15,7 +18,7 @@ from .base import MlnbWidget, esm, css, static_page, esc, fmt_num
 __all__ = ['get_schema_frame', 'OPS', 'get_schema_rows', 'apply_edit', 'SchemaEditor', 'schema_html']
 
 # %% ../../nbs/widgets/83_schema_editor.ipynb #a5f802ff
-get_schema_frame = S.schema_frame
+get_schema_frame = schema_frame
 
 _TYPES = ("INT", "FLOAT", "BYTES")
 
@@ -26,17 +29,16 @@ def _none(x):
 def _seen_values(stats, feature:str, limit:int=200) -> list[str]:
     "The values of a string feature in the statistics, most frequent first (at most `limit`)."
     if stats is None: return []
-    from mlnb.widgets.stats_view import _dataset, _features, _value_counts, _kind
-    f = _features(_dataset(stats)).get(feature)
-    if f is None or _kind(f) != "categorical": return []
-    return [v for v, _ in sorted(_value_counts(f).items(), key=lambda kv: -kv[1])][:limit]
+    f = get_features(get_dataset(stats)).get(feature)
+    if f is None or feature_kind(f) != "categorical": return []
+    return [v for v, _ in sorted(value_counts(f).items(), key=lambda kv: -kv[1])][:limit]
 
 def get_schema_rows(schema, # a Schema proto or a schema.pbtxt path
                     stats=None # statistics whose values can be added to string domains
                    ) -> list[dict]:
     "One dict per feature with what the editor shows and edits."
     schema = S.as_schema(schema)
-    frame = S.schema_frame(schema)
+    frame = schema_frame(schema)
     rows = []
     for f, r in zip(schema.feature, frame.to_dict(orient="records")):
         values = r["values"] if isinstance(r["values"], list) else None
@@ -48,7 +50,7 @@ def get_schema_rows(schema, # a Schema proto or a schema.pbtxt path
             valency=r["valency"], min=_none(r["min"]), max=_none(r["max"]), values=values, seen=seen,
             deprecated=bool(r["deprecated"]), in_env=list(f.in_environment), not_in_env=list(f.not_in_environment),
             drift=_none(r["drift"]), skew=_none(r["skew"]),
-            comparator="L-infinity" if S._is_categorical(f) else "Jensen-Shannon"))
+            comparator="L-infinity" if S.is_categorical(f) else "Jensen-Shannon"))
     return rows
 
 # %% ../../nbs/widgets/83_schema_editor.ipynb #16a59ab9
@@ -92,13 +94,12 @@ class SchemaEditor(MlnbWidget):
             if path is None: raise InputError("SchemaEditor needs a schema or the path of a schema.pbtxt")
             schema = path
         if path is None and isinstance(schema, (str, os.PathLike)): path = schema
-        self._schema = S._copy(schema)
-        self._loaded = S._copy(self._schema)
+        self._schema = S.copy_schema(schema)
+        self._loaded = S.copy_schema(self._schema)
         self._history, self._n_errors = [], 0
         self._stats = None
         if stats is not None:
-            from mlnb.widgets.stats_view import _as_stats
-            self._stats = _as_stats(stats)
+            self._stats = as_stats(stats)
         super().__init__(path="" if path is None else str(path), **kwargs)
         self.on_msg(self._on_message)
         self._refresh()
@@ -131,7 +132,7 @@ class SchemaEditor(MlnbWidget):
     def set_schema(self, schema, # the new schema (proto or path)
                    note:str="schema replaced"): # the status line to show
         "Replace the live schema (undoable), e.g. with a fix accepted in an AnomaliesView."
-        self._push(S._copy(schema), note)
+        self._push(S.copy_schema(schema), note)
 
     def undo(self) -> schema_pb2.Schema:
         "Go back to the schema before the last change."
@@ -145,7 +146,7 @@ class SchemaEditor(MlnbWidget):
         path = path or self.path
         if not path: raise SchemaError("no path to save to: give SchemaEditor(path=...) or save(path)")
         written = S.save_schema(self._schema, path)
-        self._loaded = S._copy(self._schema)
+        self._loaded = S.copy_schema(self._schema)
         self.path = str(path)
         self.error = {}
         self.status = f"saved {written}"
@@ -165,7 +166,7 @@ class SchemaEditor(MlnbWidget):
 
     def _refresh(self):
         self._rows = get_schema_rows(self._schema, self._stats)
-        self.diff = S.schema_diff(self._loaded, self._schema)
+        self.diff = schema_diff(self._loaded, self._schema)
         self.can_undo = bool(self._history)
         self.environments = list(self._schema.default_environment)
 
@@ -199,7 +200,7 @@ def schema_html(schema, # the schema to show
                 diff:list=(), # change sentences to list under the table
                 path:str="") -> str:
     "A schema as a static HTML table (with the pending changes), for the fallback rendering."
-    df = S.schema_frame(schema)
+    df = schema_frame(schema)
     cols = ["type", "presence", "valency", "domain", "deprecated", "environments", "drift", "skew"]
     head = "".join(f"<th>{c}</th>" for c in ["feature", *cols])
     def cell(c, v):

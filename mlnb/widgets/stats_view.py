@@ -8,35 +8,27 @@ import bisect, math
 import traitlets
 from tensorflow_metadata.proto.v0 import statistics_pb2
 from ..errors import InputError
+from ..data.statistics import as_stats
 from .base import MlnbWidget, esm, css, static_page, esc, fmt_num, fmt_pct, svg_histogram, svg_quantiles, svg_bars, svg_img
 
 # %% auto #0
-__all__ = ['StatsList', 'SORTS', 'get_slices', 'get_histogram', 'get_top_values', 'rebin', 'linf_distance', 'js_divergence',
-           'feature_distance', 'nonuniformity', 'get_distances', 'get_numeric_frame', 'get_categorical_frame',
-           'get_payload', 'sort_features', 'StatsView', 'stats_html']
+__all__ = ['StatsList', 'SORTS', 'get_slices', 'get_dataset', 'feature_kind', 'get_features', 'value_counts', 'get_histogram',
+           'get_top_values', 'rebin', 'linf_distance', 'js_divergence', 'feature_distance', 'nonuniformity',
+           'get_distances', 'get_numeric_frame', 'get_categorical_frame', 'get_payload', 'sort_features', 'StatsView',
+           'stats_html']
 
 # %% ../../nbs/widgets/82_stats_view.ipynb #4e140adb
 StatsList = statistics_pb2.DatasetFeatureStatisticsList
 
-def _as_stats(stats) -> StatsList:
-    "A `DatasetFeatureStatisticsList` from a proto, one dataset's proto, or whatever `mlnb.data.statistics.as_stats` reads."
-    if isinstance(stats, StatsList): return stats
-    if isinstance(stats, statistics_pb2.DatasetFeatureStatistics):
-        out = StatsList(); out.datasets.add().CopyFrom(stats); return out
-    try:
-        from mlnb.data.statistics import as_stats
-    except ImportError as e:
-        raise InputError(f"expected a DatasetFeatureStatisticsList proto, got {type(stats).__name__}",
-                         value=repr(stats)[:80]) from e
-    return as_stats(stats)
-
 def get_slices(stats) -> list[str]:
     "The names of the datasets (slices) the statistics hold; an unnamed dataset is 'All Examples'."
-    return [d.name or "All Examples" for d in _as_stats(stats).datasets]
+    return [d.name or "All Examples" for d in as_stats(stats).datasets]
 
-def _dataset(stats, slice:str|int|None=None) -> statistics_pb2.DatasetFeatureStatistics:
-    "One slice of the statistics, by name or index (default: the first)."
-    stats = _as_stats(stats)
+def get_dataset(stats, # statistics in any form `as_stats` takes
+                slice:str|int|None=None # a slice name or index (default: the first)
+               ) -> statistics_pb2.DatasetFeatureStatistics:
+    "One slice of the statistics, by name or index."
+    stats = as_stats(stats)
     if not stats.datasets: raise InputError("the statistics hold no dataset")
     if slice is None: return stats.datasets[0]
     if isinstance(slice, int): return stats.datasets[slice]
@@ -50,7 +42,9 @@ def _fname(f) -> str:
     steps = f.path.step
     return (steps[0] if len(steps) == 1 else ".".join(steps)) if steps else f.name
 
-def _kind(f) -> str:
+def feature_kind(f # a `FeatureNameStatistics`
+                ) -> str:
+    "numeric (`num_stats`), categorical (`string_stats`) or other (bytes, struct)."
     which = f.WhichOneof("stats")
     return {"num_stats": "numeric", "string_stats": "categorical"}.get(which, "other")
 
@@ -58,7 +52,8 @@ def _common(f):
     which = f.WhichOneof("stats")
     return getattr(f, which).common_stats if which else statistics_pb2.CommonStatistics()
 
-def _features(ds) -> dict:
+def get_features(ds # one `DatasetFeatureStatistics` (see `get_dataset`)
+                ) -> dict:
     "Feature name → its statistics, in the proto's order."
     return {_fname(f): f for f in ds.features}
 
@@ -86,7 +81,8 @@ def _quantiles(f) -> list:
     b = _buckets(f, "quantiles")
     return [b[0][0]] + [x[1] for x in b] if b else []
 
-def _value_counts(f) -> dict:
+def value_counts(f # a categorical `FeatureNameStatistics`
+                ) -> dict:
     "value → count of a categorical feature, from the rank histogram (or the top values)."
     s = f.string_stats
     if s.rank_histogram.buckets:
@@ -95,11 +91,11 @@ def _value_counts(f) -> dict:
 
 def _datasets(stats, compare=None, slice=None) -> list:
     "The slice of each dataset: [stats] or [stats, compare] (the comparison's same-named slice if it has one)."
-    first = _dataset(stats, slice)
+    first = get_dataset(stats, slice)
     if compare is None: return [first]
     names = get_slices(compare)
     name = first.name or "All Examples"
-    return [first, _dataset(compare, name if name in names else None)]
+    return [first, get_dataset(compare, name if name in names else None)]
 
 # %% ../../nbs/widgets/82_stats_view.ipynb #a9f00603
 def get_histogram(stats, # the statistics (proto or path)
@@ -114,14 +110,14 @@ def get_histogram(stats, # the statistics (proto or path)
         raise InputError(f"kind must be 'standard' or 'quantiles', got '{kind}'", parameter="kind")
     rows = []
     for name, ds in zip(names, _datasets(stats, compare, slice)):
-        f = _features(ds).get(feature)
+        f = get_features(ds).get(feature)
         if f is None: continue
-        if _kind(f) != "numeric":
-            raise InputError(f"feature '{feature}' is {_kind(f)}, expected a numeric feature", feature=feature)
+        if feature_kind(f) != "numeric":
+            raise InputError(f"feature '{feature}' is {feature_kind(f)}, expected a numeric feature", feature=feature)
         b = _buckets(f, kind)
         tot = sum(x[2] for x in b) or 1
         rows += [dict(dataset=name, low=lo, high=hi, count=c, fraction=c / tot) for lo, hi, c in b]
-    if not rows and not any(feature in _features(ds) for ds in _datasets(stats, compare, slice)):
+    if not rows and not any(feature in get_features(ds) for ds in _datasets(stats, compare, slice)):
         raise InputError(f"no feature '{feature}' in the statistics", feature=feature)
     return pd.DataFrame(rows, columns=["dataset", "low", "high", "count", "fraction"])
 
@@ -137,13 +133,13 @@ def get_top_values(stats, feature:str, compare=None, names:tuple=("train", "serv
 
 def _top_table(datasets, feature, n, fs=None):
     "The top `n` values (by the first dataset, then the others) and each dataset's (counts, non-missing total)."
-    if fs is None: fs = [_features(ds).get(feature) for ds in datasets]
+    if fs is None: fs = [get_features(ds).get(feature) for ds in datasets]
     if all(f is None for f in fs): raise InputError(f"no feature '{feature}' in the statistics", feature=feature)
     counts = []
     for f in fs:
-        if f is not None and _kind(f) != "categorical":
-            raise InputError(f"feature '{feature}' is {_kind(f)}, expected a categorical feature", feature=feature)
-        counts.append(_value_counts(f) if f is not None else {})
+        if f is not None and feature_kind(f) != "categorical":
+            raise InputError(f"feature '{feature}' is {feature_kind(f)}, expected a categorical feature", feature=feature)
+        counts.append(value_counts(f) if f is not None else {})
     labels = []
     for c in counts:
         for v, _ in sorted(c.items(), key=lambda kv: -kv[1])[:n]:
@@ -192,9 +188,9 @@ def js_divergence(a:list, b:list) -> float:
 
 def feature_distance(a, b) -> tuple:
     "(metric, distance) between two `FeatureNameStatistics` of one feature, or (metric, None)."
-    if a is None or b is None or _kind(a) != _kind(b): return (None, None)
-    if _kind(a) == "categorical": return ("L-infinity", linf_distance(_value_counts(a), _value_counts(b)))
-    if _kind(a) == "numeric": return ("Jensen-Shannon", js_divergence(_buckets(a), _buckets(b)))
+    if a is None or b is None or feature_kind(a) != feature_kind(b): return (None, None)
+    if feature_kind(a) == "categorical": return ("L-infinity", linf_distance(value_counts(a), value_counts(b)))
+    if feature_kind(a) == "numeric": return ("Jensen-Shannon", js_divergence(_buckets(a), _buckets(b)))
     return (None, None)
 
 # %% ../../nbs/widgets/82_stats_view.ipynb #68ced2de
@@ -210,11 +206,11 @@ def get_distances(stats, compare, slice:str|None=None):
     "Each feature's distance between the two datasets: feature, kind, metric, distance."
     import pandas as pd
     a, b = _datasets(stats, compare, slice)
-    fb = _features(b)
+    fb = get_features(b)
     rows = []
-    for name, f in _features(a).items():
+    for name, f in get_features(a).items():
         metric, d = feature_distance(f, fb.get(name))
-        rows.append(dict(feature=name, kind=_kind(f), metric=metric, distance=d))
+        rows.append(dict(feature=name, kind=feature_kind(f), metric=metric, distance=d))
     return pd.DataFrame(rows, columns=["feature", "kind", "metric", "distance"])
 
 # %% ../../nbs/widgets/82_stats_view.ipynb #c1f5c05a
@@ -222,12 +218,12 @@ def _summary(f, ds) -> dict:
     "The numbers one table row shows for one feature of one dataset (fractions, not percentages)."
     c = _common(f)
     out = dict(count=c.num_non_missing, missing=_missing(f, ds))
-    if _kind(f) == "numeric":
+    if feature_kind(f) == "numeric":
         n = f.num_stats
         values = c.tot_num_values or c.num_non_missing
         out.update(mean=n.mean, std=n.std_dev, zeros=n.num_zeros / values if values else 0.0,
                    min=n.min, median=n.median, max=n.max)
-    elif _kind(f) == "categorical":
+    elif feature_kind(f) == "categorical":
         s = f.string_stats
         top = max(s.top_values, key=lambda t: t.frequency, default=None)
         out.update(unique=s.unique, top=top.value if top else None, freq=top.frequency if top else None,
@@ -242,10 +238,10 @@ _CAT_COLS = {"count": "count", "missing": "missing %", "unique": "unique", "top"
 def _frame(kind, cols, stats, compare, names, slice):
     import pandas as pd
     dss = _datasets(stats, compare, slice)
-    feats = [_features(ds) for ds in dss]
+    feats = [get_features(ds) for ds in dss]
     rows = []
     for name, f in feats[0].items():
-        if _kind(f) != kind: continue
+        if feature_kind(f) != kind: continue
         metric, dist = feature_distance(f, feats[1].get(name)) if compare is not None else (None, None)
         for dname, ds, fs in zip(names, dss, feats):
             g = fs.get(name)
@@ -281,9 +277,9 @@ def _shared_bins(hists:list, n:int=10) -> list:
             for b in hists]
 
 def _feature_payload(name, fs, dss, top_n):
-    kinds = [_kind(f) for f in fs if f is not None]
+    kinds = [feature_kind(f) for f in fs if f is not None]
     f0 = next(f for f in fs if f is not None)
-    kind = _kind(f0)
+    kind = feature_kind(f0)
     p = {"name": name, "kind": kind, "type": statistics_pb2.FeatureNameStatistics.Type.Name(f0.type),
          "stats": [None if f is None else {k: (_r(v) if isinstance(v, float) else v) for k, v in _summary(f, ds).items()}
                    for f, ds in zip(fs, dss)],
@@ -296,7 +292,7 @@ def _feature_payload(name, fs, dss, top_n):
     elif kind == "categorical":
         labels, per = _top_table(dss, name, top_n, fs)
         p["top"] = {"labels": labels, "counts": [counts for counts, _ in per], "totals": [t for _, t in per]}
-        p["nonuniformity"] = _r(nonuniformity(list(_value_counts(f0).values())), 3)
+        p["nonuniformity"] = _r(nonuniformity(list(value_counts(f0).values())), 3)
     else:
         p["nonuniformity"] = 0.0
     if len(fs) > 1:
@@ -313,7 +309,7 @@ def get_payload(stats, # the statistics (proto or path)
                ) -> dict:
     "The compact, pre-binned data the StatsView draws for one slice (JSON-ready)."
     dss = _datasets(stats, compare, slice)
-    feats = [_features(ds) for ds in dss]
+    feats = [get_features(ds) for ds in dss]
     order = list(feats[0]) + [n for fs in feats[1:] for n in fs if n not in feats[0]]
     return {"names": list(names[:len(dss)]), "slice": dss[0].name or "All Examples",
             "num_examples": [d.num_examples for d in dss],
@@ -355,8 +351,8 @@ class StatsView(MlnbWidget):
                  compare=None, # statistics of a second dataset (serving, eval, next span) to compare with
                  names:tuple=("train", "serving"), # the datasets' names in legends and tables
                  **kwargs):
-        self._stats = _as_stats(stats)
-        self._compare = None if compare is None else _as_stats(compare)
+        self._stats = as_stats(stats)
+        self._compare = None if compare is None else as_stats(compare)
         names = list(names)[:1 if compare is None else 2]
         slices = get_slices(self._stats)
         kwargs.setdefault("slice", slices[0])

@@ -11,8 +11,8 @@ import pandas as pd
 import traitlets
 from ..errors import DataError, InputError, ParameterError
 from ..model.adapters import Predictor, as_frame, as_predictor, label_column, score
-from ..model.explain import counterfactual, partial_dependence, thresholds, _features, STRATEGIES
-from ..model.metrics import evaluate, _json
+from ..model.explain import counterfactual, partial_dependence, thresholds, STRATEGIES
+from ..model.metrics import evaluate, jsonable
 from .base import MlnbWidget, esm, css, static_page, esc, fmt_num
 
 # %% auto #0
@@ -46,7 +46,8 @@ def get_datapoints(model:Any, # a model or predictor
 # %% ../../nbs/widgets/85_whatif.ipynb #86107c0e
 def _schema_rows(schema) -> dict:
     if schema is None: return {}
-    from mlnb.data.schema import as_schema, schema_frame
+    from mlnb.data.schema import as_schema
+    from mlnb.data.schema_tables import schema_frame
     return {r["feature"]: r for r in schema_frame(as_schema(schema)).to_dict("records")}
 
 def _finite(x) -> bool: return x is not None and not (isinstance(x, float) and math.isnan(x))
@@ -69,7 +70,7 @@ def get_controls(data:Any, # the datapoints
         else:
             values = r.get("values") if isinstance(r.get("values"), list) else col.astype(str).value_counts().index[:max_values].tolist()
             out.append({"feature": f, "kind": "dropdown", "values": [str(v) for v in values]})
-    return _json(out)
+    return jsonable(out)
 
 # %% ../../nbs/widgets/85_whatif.ipynb #6861ada3
 def get_prediction(model:Any, # a model or predictor
@@ -142,15 +143,15 @@ class WhatIf(MlnbWidget):
         self.models = [as_predictor(model)] + ([as_predictor(compare_model)] if compare_model is not None else [])
         if len(self.models) == 2 and self.models[0].name == self.models[1].name: self.models[1].name += " (compare)"
         self.scores = [score(m, self.data, label)[0] for m in self.models]
-        self.features = [f for f in _features(self.models[0], self.data, label) if f in self.data.columns]
+        self.features = [f for f in self.models[0].feature_columns(self.data, label) if f in self.data.columns]
         self._shown = np.sort(np.random.default_rng(seed).choice(len(self.data), min(max_points, len(self.data)), replace=False))
         super().__init__(threshold=threshold, **kwargs)
-        self._meta = _json({"task": self.models[0].task, "classes": self.models[0].classes, "label": label,
-                            "features": self.features, "models": [m.name for m in self.models],
-                            "controls": get_controls(self.data, self.features, schema), "rows": len(self.data),
-                            "numeric": [f for f in self.features if pd.api.types.is_numeric_dtype(self.data[f])
-                                        and not pd.api.types.is_bool_dtype(self.data[f])],
-                            "strategies": list(STRATEGIES)})
+        self._meta = jsonable({"task": self.models[0].task, "classes": self.models[0].classes, "label": label,
+                                 "features": self.features, "models": [m.name for m in self.models],
+                                 "controls": get_controls(self.data, self.features, schema), "rows": len(self.data),
+                                 "numeric": [f for f in self.features if pd.api.types.is_numeric_dtype(self.data[f])
+                                             and not pd.api.types.is_bool_dtype(self.data[f])],
+                                 "strategies": list(STRATEGIES)})
         self._points = self._sample()
         self.on_msg(self._on_message)
         self.observe(lambda _: self._on_threshold(), names="threshold")
@@ -158,166 +159,146 @@ class WhatIf(MlnbWidget):
         self.show_pdp(self.features[0])
         if label is not None: self.show_performance()
 
-# %% ../../nbs/widgets/85_whatif.ipynb #5598e2e6
-from fastcore.basics import patch
+    def _sample(self) -> dict:
+        rows = self.data.iloc[self._shown]
+        cols = {f: rows[f].tolist() for f in self.features}
+        preds = []
+        for m, s in zip(self.models, self.scores):
+            s = s[self._shown]
+            preds.append({"score": [_headline(m, v) for v in s] if s.ndim == 2 else s.tolist(),
+                          "class": None if m.task == "regression" else [_class_of(m, v, self.threshold) for v in s]})
+        label = rows[self.label].tolist() if self.label is not None else None
+        return jsonable({"position": self._shown.tolist(), "columns": cols, "label": label, "predictions": preds})
 
-@patch
-def _sample(self:WhatIf) -> dict:
-    rows = self.data.iloc[self._shown]
-    cols = {f: rows[f].tolist() for f in self.features}
-    preds = []
-    for m, s in zip(self.models, self.scores):
-        s = s[self._shown]
-        preds.append({"score": [_headline(m, v) for v in s] if s.ndim == 2 else s.tolist(),
-                      "class": None if m.task == "regression" else [_class_of(m, v, self.threshold) for v in s]})
-    label = rows[self.label].tolist() if self.label is not None else None
-    return _json({"position": self._shown.tolist(), "columns": cols, "label": label, "predictions": preds})
+    def _predict(self, values:dict) -> list:
+        return [get_prediction(m, values, self.threshold) for m in self.models]
 
-@patch
-def _predict(self:WhatIf, values:dict) -> list:
-    return [get_prediction(m, values, self.threshold) for m in self.models]
+    def select(self, position:int # the row's position in the data
+              ) -> dict:
+        "Load the datapoint at `position` into the editor."
+        if not 0 <= position < len(self.data):
+            raise ParameterError(f"datapoint {position}: expected a position in 0..{len(self.data) - 1}", parameter="position")
+        values = {f: jsonable(v) for f, v in self.data.iloc[position][self.features].items()}
+        label = jsonable(self.data.iloc[position][self.label]) if self.label is not None else None
+        self._history = [(values, self._predict(values), None)]
+        self._cf = None
+        self._publish(position, label)
+        return self.datapoint
 
-# %% ../../nbs/widgets/85_whatif.ipynb #78ce96ed
-@patch
-def select(self:WhatIf, position:int # the row's position in the data
-          ) -> dict:
-    "Load the datapoint at `position` into the editor."
-    if not 0 <= position < len(self.data):
-        raise ParameterError(f"datapoint {position}: expected a position in 0..{len(self.data) - 1}", parameter="position")
-    values = {f: _json(v) for f, v in self.data.iloc[position][self.features].items()}
-    label = _json(self.data.iloc[position][self.label]) if self.label is not None else None
-    self._history = [(values, self._predict(values), None)]
-    self._cf = None
-    self._publish(position, label)
-    return self.datapoint
+    def _coerce(self, feature:str, value):
+        "An edited value in the column's type, or an `InputError`."
+        if feature not in self.features:
+            raise InputError(f"{feature!r} is not a feature the editor shows; features: {', '.join(self.features)}", feature=feature)
+        col = self.data[feature]
+        try:
+            if pd.api.types.is_bool_dtype(col): return value in (True, "true", "True", 1, "1")
+            if pd.api.types.is_integer_dtype(col): return int(round(float(value)))
+            if pd.api.types.is_numeric_dtype(col): return float(value)
+        except (TypeError, ValueError):
+            raise InputError(f"{feature}: {value!r} is not a number", feature=feature) from None
+        return str(value)
 
-@patch
-def _coerce(self:WhatIf, feature:str, value):
-    "An edited value in the column's type, or an `InputError`."
-    if feature not in self.features:
-        raise InputError(f"{feature!r} is not a feature the editor shows; features: {', '.join(self.features)}", feature=feature)
-    col = self.data[feature]
-    try:
-        if pd.api.types.is_bool_dtype(col): return value in (True, "true", "True", 1, "1")
-        if pd.api.types.is_integer_dtype(col): return int(round(float(value)))
-        if pd.api.types.is_numeric_dtype(col): return float(value)
-    except (TypeError, ValueError):
-        raise InputError(f"{feature}: {value!r} is not a number", feature=feature) from None
-    return str(value)
-
-@patch
-def edit(self:WhatIf, feature:str, # the feature to change
-         value:Any # its new value
-        ) -> dict:
-    "Change one feature of the datapoint in the editor and re-predict at once."
-    values = dict(self._history[-1][0])
-    old, values[feature] = values.get(feature), self._coerce(feature, value)
-    self._history.append((values, self._predict(values), {"feature": feature, "from": old, "to": values[feature]}))
-    self._cf = None
-    self._publish()
-    return self.datapoint
-
-@patch
-def revert(self:WhatIf, step:int=0 # the history step to go back to (0: as in the data)
-          ) -> dict:
-    "Go back to an earlier state of the edited datapoint."
-    if not 0 <= step < len(self._history): raise ParameterError(f"step {step}: expected 0..{len(self._history) - 1}", parameter="step")
-    self._history = self._history[:step + 1]
-    self._cf = None
-    self._publish()
-    return self.datapoint
-
-@patch
-def _publish(self:WhatIf, position:int|None=None, label=None):
-    "Send the editor's state to the browser."
-    values, preds, _ = self._history[-1]
-    first = self._history[0][0]
-    d = dict(self.datapoint) if position is None else {"position": position, "label": label}
-    d.update(values=values, predictions=preds, edited=[f for f in self.features if values[f] != first[f]],
-             history=[{"step": i, **(change or {"feature": None}), "scores": [p["score"] for p in pr]}
-                      for i, (_, pr, change) in enumerate(self._history)],
-             counterfactual=self._cf)
-    self.error = ""
-    self.datapoint = _json(d)
-
-# %% ../../nbs/widgets/85_whatif.ipynb #abfe0188
-@patch
-def find_counterfactual(self:WhatIf, distance:str="l1" # "l1" or "l2"
-                       ) -> dict:
-    "The nearest datapoint (to the edited one) whose predicted class differs, per the first model."
-    values = self._history[-1][0]
-    cf = counterfactual(self.models[0], self.data, values, distance=distance, label=self.label,
-                        threshold=self.threshold, predictions=self.scores[0])
-    position = int(cf.index)
-    self._cf = _json({"position": position, "distance": cf.distance, "differs": cf.differs, "distance_kind": distance,
-                      "values": {f: self.data.iloc[position][f] for f in self.features},
-                      "label": self.data.iloc[position][self.label] if self.label is not None else None,
-                      "predictions": [{"score": _headline(m, s[position]), "class": _class_of(m, s[position], self.threshold)}
-                                      for m, s in zip(self.models, self.scores)]})
-    self._publish()
-    return self._cf
-
-@patch
-def show_pdp(self:WhatIf, feature:str, # the feature swept
-             grid:int=20 # grid points (numeric) or most frequent values (categorical)
+    def edit(self, feature:str, # the feature to change
+             value:Any # its new value
             ) -> dict:
-    "Partial dependence of every model's score on `feature`: the datapoint's ICE curve and the global curve."
-    if feature not in self.features: raise InputError(f"{feature!r} is not a feature; features: {', '.join(self.features)}", feature=feature)
-    values = self._history[-1][0]
-    curves = []
-    for m in self.models:
-        r = partial_dependence(m, self.data, feature, grid=grid, rows=[values], sample=self.pdp_sample, label=self.label)
-        curves.append({"model": m.name, "mean": r.mean.tolist(), "ice": r.ice.iloc[0].tolist()})
-    self.pdp = _json({"feature": feature, "grid": r.grid, "numeric": r.numeric, "value": values[feature], "curves": curves})
-    return self.pdp
+        "Change one feature of the datapoint in the editor and re-predict at once."
+        values = dict(self._history[-1][0])
+        old, values[feature] = values.get(feature), self._coerce(feature, value)
+        self._history.append((values, self._predict(values), {"feature": feature, "from": old, "to": values[feature]}))
+        self._cf = None
+        self._publish()
+        return self.datapoint
 
-@patch
-def show_performance(self:WhatIf, group:str|None=None, # the feature whose slices are the groups
-                     threshold:float|None=None, # the single threshold (default: the widget's)
-                     cost_ratio:float=1.0, # cost of a false positive relative to a false negative
-                     strategy:str="single" # single, group_optimal, demographic_parity or equal_opportunity
-                    ) -> dict:
-    "Metrics per group for every model at the thresholds `strategy` picks."
-    if self.label is None: raise InputError("performance needs the label: WhatIf(model, data, label=...)")
-    if threshold is not None: self.set_trait("threshold", float(threshold))
-    tables = [get_performance(m, self.data, self.label, group, self.threshold, cost_ratio, strategy, s).to_dict("records")
-              for m, s in zip(self.models, self.scores)]
-    self.performance = _json({"group": group, "strategy": strategy, "cost_ratio": cost_ratio,
-                              "threshold": self.threshold, "models": [m.name for m in self.models], "tables": tables})
-    return self.performance
+    def revert(self, step:int=0 # the history step to go back to (0: as in the data)
+              ) -> dict:
+        "Go back to an earlier state of the edited datapoint."
+        if not 0 <= step < len(self._history): raise ParameterError(f"step {step}: expected 0..{len(self._history) - 1}", parameter="step")
+        self._history = self._history[:step + 1]
+        self._cf = None
+        self._publish()
+        return self.datapoint
 
-# %% ../../nbs/widgets/85_whatif.ipynb #5002459d
-@patch
-def _on_threshold(self:WhatIf):
-    self._points = self._sample()
-    self._history = [(v, self._predict(v), c) for v, _, c in self._history]
-    self._cf = None
-    self._publish()
-    if self.label is not None and self.performance:
-        p = self.performance
-        self.show_performance(p["group"], None, p["cost_ratio"], p["strategy"])
+    def _publish(self, position:int|None=None, label=None):
+        "Send the editor's state to the browser."
+        values, preds, _ = self._history[-1]
+        first = self._history[0][0]
+        d = dict(self.datapoint) if position is None else {"position": position, "label": label}
+        d.update(values=values, predictions=preds, edited=[f for f in self.features if values[f] != first[f]],
+                 history=[{"step": i, **(change or {"feature": None}), "scores": [p["score"] for p in pr]}
+                          for i, (_, pr, change) in enumerate(self._history)],
+                 counterfactual=self._cf)
+        self.error = ""
+        self.datapoint = jsonable(d)
 
-@patch
-def _on_message(self:WhatIf, _, content:dict, buffers):
-    kind = content.get("type")
-    actions = {"select": lambda: self.select(int(content["position"])),
-               "edit": lambda: self.edit(content["feature"], content["value"]),
-               "revert": lambda: self.revert(int(content.get("step", 0))),
-               "counterfactual": lambda: self.find_counterfactual(content.get("distance", "l1")),
-               "pdp": lambda: self.show_pdp(content["feature"]),
-               "performance": lambda: self.show_performance(content.get("group") or None, content.get("threshold"),
-                                                            float(content.get("cost_ratio", 1.0)), content.get("strategy", "single"))}
-    if kind not in actions: self.error = f"unknown action {kind!r}"; return
-    try: actions[kind]()
-    except (InputError, KeyError, ValueError) as e: self.error = str(e)
+    def find_counterfactual(self, distance:str="l1" # "l1" or "l2"
+                           ) -> dict:
+        "The nearest datapoint (to the edited one) whose predicted class differs, per the first model."
+        values = self._history[-1][0]
+        cf = counterfactual(self.models[0], self.data, values, distance=distance, label=self.label,
+                            threshold=self.threshold, predictions=self.scores[0])
+        position = int(cf.index)
+        self._cf = jsonable({"position": position, "distance": cf.distance, "differs": cf.differs, "distance_kind": distance,
+                               "values": {f: self.data.iloc[position][f] for f in self.features},
+                               "label": self.data.iloc[position][self.label] if self.label is not None else None,
+                               "predictions": [{"score": _headline(m, s[position]), "class": _class_of(m, s[position], self.threshold)}
+                                               for m, s in zip(self.models, self.scores)]})
+        self._publish()
+        return self._cf
 
-# %% ../../nbs/widgets/85_whatif.ipynb #57cd568b
-@patch
-def to_html(self:WhatIf) -> str:
-    d = self.datapoint
-    head = "".join(f"<th>{esc(m)}</th>" for m in self._meta.get("models", []))
-    rows = "".join(f"<tr><td>{esc(f)}</td><td>{esc(d['values'][f])}</td></tr>" for f in self.features)
-    preds = "".join(f"<td class='mlnb-num'>{fmt_num(p['score'])} {esc(p['class'] or '')}</td>" for p in d["predictions"])
-    body = (f"<table class='mlnb-table'><tr><th>feature</th><th>value</th></tr>{rows}</table>"
-            f"<table class='mlnb-table'><tr>{head}</tr><tr>{preds}</tr></table>")
-    return static_page(body, "whatif", title=f"What-If: datapoint {d['position']}", cls="mlnb-whatif")
+    def show_pdp(self, feature:str, # the feature swept
+                 grid:int=20 # grid points (numeric) or most frequent values (categorical)
+                ) -> dict:
+        "Partial dependence of every model's score on `feature`: the datapoint's ICE curve and the global curve."
+        if feature not in self.features: raise InputError(f"{feature!r} is not a feature; features: {', '.join(self.features)}", feature=feature)
+        values = self._history[-1][0]
+        curves = []
+        for m in self.models:
+            r = partial_dependence(m, self.data, feature, grid=grid, rows=[values], sample=self.pdp_sample, label=self.label)
+            curves.append({"model": m.name, "mean": r.mean.tolist(), "ice": r.ice.iloc[0].tolist()})
+        self.pdp = jsonable({"feature": feature, "grid": r.grid, "numeric": r.numeric, "value": values[feature], "curves": curves})
+        return self.pdp
+
+    def show_performance(self, group:str|None=None, # the feature whose slices are the groups
+                         threshold:float|None=None, # the single threshold (default: the widget's)
+                         cost_ratio:float=1.0, # cost of a false positive relative to a false negative
+                         strategy:str="single" # single, group_optimal, demographic_parity or equal_opportunity
+                        ) -> dict:
+        "Metrics per group for every model at the thresholds `strategy` picks."
+        if self.label is None: raise InputError("performance needs the label: WhatIf(model, data, label=...)")
+        if threshold is not None: self.set_trait("threshold", float(threshold))
+        tables = [get_performance(m, self.data, self.label, group, self.threshold, cost_ratio, strategy, s).to_dict("records")
+                  for m, s in zip(self.models, self.scores)]
+        self.performance = jsonable({"group": group, "strategy": strategy, "cost_ratio": cost_ratio,
+                                       "threshold": self.threshold, "models": [m.name for m in self.models], "tables": tables})
+        return self.performance
+
+    def _on_threshold(self):
+        self._points = self._sample()
+        self._history = [(v, self._predict(v), c) for v, _, c in self._history]
+        self._cf = None
+        self._publish()
+        if self.label is not None and self.performance:
+            p = self.performance
+            self.show_performance(p["group"], None, p["cost_ratio"], p["strategy"])
+
+    def _on_message(self, _, content:dict, buffers):
+        kind = content.get("type")
+        actions = {"select": lambda: self.select(int(content["position"])),
+                   "edit": lambda: self.edit(content["feature"], content["value"]),
+                   "revert": lambda: self.revert(int(content.get("step", 0))),
+                   "counterfactual": lambda: self.find_counterfactual(content.get("distance", "l1")),
+                   "pdp": lambda: self.show_pdp(content["feature"]),
+                   "performance": lambda: self.show_performance(content.get("group") or None, content.get("threshold"),
+                                                                float(content.get("cost_ratio", 1.0)), content.get("strategy", "single"))}
+        if kind not in actions: self.error = f"unknown action {kind!r}"; return
+        try: actions[kind]()
+        except (InputError, KeyError, ValueError) as e: self.error = str(e)
+
+    def to_html(self) -> str:
+        d = self.datapoint
+        head = "".join(f"<th>{esc(m)}</th>" for m in self._meta.get("models", []))
+        rows = "".join(f"<tr><td>{esc(f)}</td><td>{esc(d['values'][f])}</td></tr>" for f in self.features)
+        preds = "".join(f"<td class='mlnb-num'>{fmt_num(p['score'])} {esc(p['class'] or '')}</td>" for p in d["predictions"])
+        body = (f"<table class='mlnb-table'><tr><th>feature</th><th>value</th></tr>{rows}</table>"
+                f"<table class='mlnb-table'><tr>{head}</tr><tr>{preds}</tr></table>")
+        return static_page(body, "whatif", title=f"What-If: datapoint {d['position']}", cls="mlnb-whatif")
