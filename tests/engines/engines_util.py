@@ -145,6 +145,34 @@ class Airflow:
         return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+def mlnb_run_id(airflow_run_id: str) -> str:
+    "The mlnb run id an exported DAG derives from an Airflow run id (as the DAG's `mlnb_run_id` does)."
+    import re
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", airflow_run_id).strip("-_.") or "airflow"
+
+
+# ----------------------------------------------------------------------------------------------------------- mlnb
+def mlnb(*args: str, cwd=None, env=None, timeout: float = 900) -> subprocess.CompletedProcess:
+    "Run the repo's `mlnb` command line (by absolute path), capturing its output."
+    return subprocess.run([str(MLNB), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def notebook(params: str, code: str) -> str:
+    "A notebook (JSON text) with a cell tagged `parameters` and one code cell."
+    cell = lambda src, tags: {"cell_type": "code", "metadata": {"tags": tags}, "source": src, "outputs": [],
+                              "execution_count": None}
+    return json.dumps({"nbformat": 4, "nbformat_minor": 5, "cells": [cell(params, ["parameters"]), cell(code, [])],
+                       "metadata": {"kernelspec": {"name": "python3", "language": "python", "display_name": "Python 3"}}})
+
+
+def write_pipeline(ws: Path, yaml_text: str, notebooks: dict) -> Path:
+    "A workspace with pipeline.yaml and notebooks {file name: (parameters source, code source)}."
+    ws.mkdir(parents=True, exist_ok=True)
+    (ws / "pipeline.yaml").write_text(yaml_text)
+    for name, (params, code) in notebooks.items(): (ws / name).write_text(notebook(params, code))
+    return ws
+
+
 # ----------------------------------------------------------------------------------------------------------- MariaDB
 def mariadb_binary(name: str) -> str | None:
     "The path of a MariaDB program (`mariadbd` lives in /usr/sbin, often not on PATH)."
