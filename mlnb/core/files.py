@@ -101,15 +101,16 @@ def fingerprint(path:str|Path # a file or a folder
 
 # %% ../../nbs/core/03_files.ipynb #66f045c1
 class FileLock:
-    "An exclusive `fcntl.flock` on a file; `acquire(wait=False)` returns False when another process holds it."
-    def __init__(self, path:str|Path): # the lock file (created with its folder)
-        self.path, self.handle = Path(path), None
+    "An `fcntl.flock` on a file, exclusive or shared; `acquire(wait=False)` returns False when another process holds it."
+    def __init__(self, path:str|Path, # the lock file (created with its folder)
+                 shared:bool=False): # a shared lock: many holders at once, but none while an exclusive one is held
+        self.path, self.handle, self.shared = Path(path), None, shared
 
     def acquire(self, wait:bool=True) -> bool:
         "Take the lock, waiting for it unless `wait` is False; whether it was taken."
         self.path.parent.mkdir(parents=True, exist_ok=True)
         f = open(self.path, "a")
-        try: fcntl.flock(f, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        try: fcntl.flock(f, (fcntl.LOCK_SH if self.shared else fcntl.LOCK_EX) | (0 if wait else fcntl.LOCK_NB))
         except OSError:
             f.close(); return False
         self.handle = f

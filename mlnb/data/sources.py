@@ -341,21 +341,26 @@ class Source:
         first = next(_tfrecord_batches(p, None), None)
         return [] if first is None else first.schema.names
 
-    def batches(self) -> Iterator[pa.RecordBatch]:
-        "Every record batch of the source, in order (raises `Retype` when a CSV column was widened)."
+    def positioned_batches(self) -> Iterator[tuple[tuple[int, int], pa.RecordBatch]]:
+        """Every record batch of the source, in order, with its position `(file index, row offset)`; touches no
+        state but the CSV types, so a reader thread can run it ahead (raises `Retype` when a column was widened)."""
         if self.frame is not None:
             if self._table is None: self._table = frame_to_table(self.frame, self.columns, self.conversions)
             row = 0
             for batch in self._table.to_batches(max_chunksize=BATCH_ROWS):
-                self.position = (0, row); row += batch.num_rows
-                yield batch
+                yield (0, row), batch
+                row += batch.num_rows
             return
         for i, p in enumerate(self.paths):
             row = 0
             for batch in self._file_batches(p):
-                self.position = (i, row)  # file index and row offset of the batch being yielded
+                yield (i, row), batch
                 row += batch.num_rows
-                yield batch
+
+    def batches(self) -> Iterator[pa.RecordBatch]:
+        "Every record batch of the source, in order; `position` is the batch's while it is in hand."
+        for self.position, batch in self.positioned_batches():
+            yield batch
 
     def _file_batches(self, path:str) -> Iterator[pa.RecordBatch]:
         if self.format == "parquet": yield from _parquet_batches(path, self.columns); return
@@ -389,7 +394,7 @@ def scan(source:Source, # what to read
     "Fold every record batch of `source` into a state; start over when a CSV column is widened."
     for _ in range(4 * max(1, len(source.types) or 64)):
         state = begin()
-        items = ((source.position, b) for b in source.batches())
+        items = source.positioned_batches()  # the reader thread never moves `source.position`
         try:
             for position, batch in (_prefetched(items) if prefetch else items):
                 source.position = position

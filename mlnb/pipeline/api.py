@@ -51,11 +51,12 @@ class Pipeline:
             force:bool=False, # ignore the cache: run every selected step
             parallel:int=1, # how many steps may run at once
             resume:str|None=None, # a failed or interrupted run id to complete (its succeeded steps are kept)
-            log=None # a function taking each progress line; default print
+            log=None, # a function taking each progress line; default print
+            run_id:str|None=None # join the run with this id (or start it): Airflow's tasks, one step each, make one run
            ) -> RunResult:
         "Run the pipeline: steps in dependency order, cached when unchanged, recorded in the metadata store."
         return Runner(self.spec, params=params, only=only, from_step=from_step, force=force, parallel=parallel,
-                      resume=resume, log=log, metadata=self.metadata).run()
+                      resume=resume, log=log, metadata=self.metadata, run_id=run_id).run()
 
     def runs(self) -> list[dict]:
         "This pipeline's runs, newest first (see `mlnb.metadata.lineage.list_runs`)."
@@ -113,6 +114,8 @@ def cli_run(parser:argparse.ArgumentParser):
     parser.add_argument("--force", action="store_true", help="ignore the cache: run every selected step")
     parser.add_argument("--parallel", type=int, default=1, metavar="N", help="run up to N independent steps at once (default: 1)")
     parser.add_argument("--resume", metavar="RUN_ID", help="complete a failed or interrupted run, keeping its succeeded steps")
+    parser.add_argument("--run-id", metavar="RUN_ID", help="join the run RUN_ID, or start it under that id: processes that "
+                        "each run some steps (Airflow's tasks) make one run")
     parser.add_argument("--skip-exit-code", type=int, metavar="CODE", help="exit with CODE when every selected step was skipped")
     parser.epilog = ("exit status: 0 when every selected step ran, was cached or was skipped, 1 when a step failed, 2 on a "
                      "usage or input error, 130 when interrupted (finish it with --resume RUN_ID), CODE of --skip-exit-code "
@@ -122,7 +125,7 @@ def cli_run(parser:argparse.ArgumentParser):
         pipeline = Pipeline.load(args.spec)
         if threading.current_thread() is threading.main_thread(): signal.signal(signal.SIGTERM, _on_sigterm)
         result = pipeline.run(params=parse_overrides(args.param), only=_split(args.only), from_step=args.from_step,
-                              force=args.force, parallel=args.parallel, resume=args.resume)
+                              force=args.force, parallel=args.parallel, resume=args.resume, run_id=args.run_id)
         if result.status == "interrupted" and threading.current_thread() is threading.main_thread():
             # state is saved; don't wait for the steps' papermill threads (their kernels exit with this process)
             sys.stdout.flush(); sys.stderr.flush(); os._exit(130)
