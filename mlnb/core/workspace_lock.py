@@ -4,7 +4,7 @@
 
 # %% ../../nbs/core/04_workspace_lock.ipynb #f6ec6efb
 from __future__ import annotations
-import json, os, socket, time
+import fcntl, json, os, socket, time
 from pathlib import Path
 from ..errors import WorkspaceBusy
 from .clock import now
@@ -25,10 +25,11 @@ class WorkspaceLock:
     def __init__(self, workspace:str|Path, # the workspace folder
                  run_id:str, # the run (or sweep) that wants it
                  kind:str="run", # "run" or "sweep", for messages
-                 inside:str|None=None): # the run this process works for (a step's kernel); its holder's lock is shared
-        self.workspace, self.run_id, self.kind, self.inside = Path(workspace), run_id, kind, inside
+                 inside:str|None=None, # the run this process works for (a step's kernel); its holder's lock is shared
+                 joined:bool=False): # one of several processes of one run (`--run-id`): they share the workspace
+        self.workspace, self.run_id, self.kind, self.inside, self.joined = Path(workspace), run_id, kind, inside, joined
         folder = self.workspace/".mlnb"/"locks"
-        self.lock, self.info = FileLock(folder/"workspace.lock"), folder/"workspace.json"
+        self.lock, self.gate, self.info = FileLock(folder/"workspace.lock"), FileLock(folder/"workspace.gate"), folder/"workspace.json"
         self.held = self.nested = False
 
     def holder(self) -> dict:
@@ -46,8 +47,8 @@ class WorkspaceLock:
                 log=None, # a function taking the "waiting for ..." line; default print
                 poll:float=0.2 # seconds between attempts while waiting
                ) -> WorkspaceLock:
-        "Take the workspace for this run (or share the holder's when nested); raise `WorkspaceBusy` when refused."
-        if self.lock.acquire(wait=False): return self._taken()
+        "Take the workspace for this run (or share the holder's when nested or joined); raise `WorkspaceBusy` when refused."
+        if self._try(): return self
         h = self.holder()
         for _ in range(20):  # the holder writes who it is just after it takes the lock: give it a moment
             if h.get("pid") and (h.get("host") != socket.gethostname() or _alive(h["pid"])): break
@@ -60,14 +61,24 @@ class WorkspaceLock:
                                 host=h.get("host"), started=h.get("started"), workspace=str(self.workspace))
         (log or (lambda line: print(line, flush=True)))(
             f"{time.strftime('%H:%M:%S')}  {self.kind} {self.run_id} waiting: {self.describe(h)} holds the workspace")
-        while not self.lock.acquire(wait=False): time.sleep(poll)
-        return self._taken()
-
-    def _taken(self) -> WorkspaceLock:
-        self.held = True
-        write_json(self.info, {"run_id": self.run_id, "kind": self.kind, "pid": os.getpid(), "host": socket.gethostname(),
-                               "started": now()})
+        while not self._try(): time.sleep(poll)
         return self
+
+    def _try(self) -> bool:
+        "One attempt, under the gate: the workspace alone, or shared with the processes of the same joined run."
+        with self.gate:
+            if self.lock.acquire(wait=False):
+                if self.joined: fcntl.flock(self.lock.handle, fcntl.LOCK_SH)  # others of this run may join
+                self.held = True
+                write_json(self.info, {"run_id": self.run_id, "kind": self.kind, "pid": os.getpid(), "host": socket.gethostname(),
+                                       "started": now(), "joined": self.joined})
+                return True
+            h = self.holder()
+            if not (self.joined and h.get("joined") and h.get("run_id") == self.run_id): return False
+            shared = FileLock(self.lock.path, shared=True)
+            if not shared.acquire(wait=False): return False
+            self.lock, self.held = shared, True
+            return True
 
     def release(self):
         "Let the workspace go (a no-op when nested or not held)."
