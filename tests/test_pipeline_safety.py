@@ -154,9 +154,9 @@ def test_a_step_fails_when_upstream_output_changed_under_it(tmp_path):
     doc = run_json(ws, run_id_of(out))
     ev = doc["steps"]["evaluate"]
     assert ev["status"] == "failed" and "output model of upstream step 'train'" in ev["reason"], ev
-    assert "is not what 'train' recorded in this run" in ev["reason"] and "another process changed it" in ev["reason"]
+    assert f"changed since that step of run {doc['run_id']} wrote it" in ev["reason"] and "another process changed it" in ev["reason"]
     assert doc["steps"]["push"]["status"] == "skipped" and not (ws/"serving").exists()
-    assert "not what 'train' recorded in this run" in out  # the run line says it too
+    assert "output model of upstream step 'train' changed since that step of run" in out  # the run line says it too
 
 
 # ---------------------------------------------------------------------------------------------------------
