@@ -12,7 +12,7 @@ from ..core.clock import new_run_id, now
 from ..core.files import FileLock, Fingerprints
 from ..exec.cache import env_fingerprint, find_cache_hit, step_cache_key
 from ..exec.ingest import ingest_notebook
-from ..exec.notebook import execute_notebook, notebook_language
+from ..exec.notebook import KernelPool, execute_notebook, notebook_language
 from ..exec.recording import read_records
 from ..exec.run_json import RunRecord, StepResult, read_run_json, write_run_json
 from ..metadata.store import Store
@@ -71,6 +71,7 @@ class Runner:
         self.store = Store(self.ws, metadata)
         self.fps = Fingerprints(self.ws/".mlnb"/"cache"/"fingerprints.json")
         self.env = env_fingerprint(self.ws/".mlnb"/"cache")
+        self.kernels = KernelPool(spec.kernel, self.ws, size=self.parallel + 1)  # started ahead of the steps that run
         self.results = {n: self.kept.get(n) or StepResult(n) for n in self.selected}
         self.json_lock, self.external, self.cancelled = threading.Lock(), {}, False
         self.started = self.resumed_started if resume else now()
@@ -108,6 +109,7 @@ class Runner:
 
     def _finish(self, res:StepResult, status:str, t0:float, artifacts:list=(), reason:str|None=None, error:dict|None=None):
         "Set a step's outcome, record it in the store (one transaction), rewrite run.json and log it."
+        self.kernels.forget(res.step)  # a step that did not run takes no kernel
         res.status, res.reason, res.error = status, reason, error
         res.duration = time.monotonic() - t0 if t0 else 0.0
         if self.cancelled: return
@@ -192,7 +194,7 @@ class Runner:
         s, plan = self.spec.steps[name], self.plan[name]
         try:
             execute_notebook(plan["notebook"], out, plan["inject"], self.spec.kernel, cwd=self.ws, timeout=s.timeout,
-                             language=notebook_language(plan["nb"]),
+                             language=notebook_language(plan["nb"]), kernels=self.kernels, key=name,
                              context={"mode": "record", "notebook": str(plan["notebook"]), "experiment": self.spec.name,
                                       "source": "pipeline", "pipeline_run": self.run_id})
             return None
@@ -227,6 +229,7 @@ class Runner:
     def _schedule(self):
         done, running = queue.Queue(), set()
         todo = [n for n in self.selected if self.results[n].status not in ("ran", "cached")]
+        self.kernels.expect(todo)
         while todo or running:
             while self._skip_ready(todo): pass
             for n in list(todo):
@@ -260,6 +263,7 @@ class Runner:
             for r in self.results.values():
                 if r.status in ("running", "pending"): r.status, r.reason = "pending", "interrupted"
         finally:
+            self.kernels.close()  # the kernels started ahead, and on an interrupt those still running a step
             ended = now()
             with contextlib.suppress(Exception): self.fps.save()
             self._write_json(status, ended)
