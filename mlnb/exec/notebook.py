@@ -13,7 +13,7 @@ from .context import context_code
 # %% auto #0
 __all__ = ['KERNEL_ARGS', 'START_TIMEOUT', 'StartedKernel', 'KernelPool', 'failing_cell', 'notebook_language', 'execute_notebook']
 
-# %% ../../nbs/exec/42_notebook.ipynb #cc2439bb
+# %% ../../nbs/exec/42_notebook.ipynb #075cd5f9
 KERNEL_ARGS = ["--IPKernelApp.log_level=ERROR"]  # every mlnb kernel: errors only on its stderr
 START_TIMEOUT = 60.0  # seconds a kernel may take to start answering (papermill's default)
 
@@ -32,7 +32,7 @@ def _on_loop(coro) -> concurrent.futures.Future:
     "Schedule `coro` on the kernel loop."
     return asyncio.run_coroutine_threadsafe(coro, _kernel_loop())
 
-# %% ../../nbs/exec/42_notebook.ipynb #00735780
+# %% ../../nbs/exec/42_notebook.ipynb #8b18972c
 class _Stderr:
     "A kernel's stderr pipe, copied into a log file once the kernel has its notebook (held in memory until then)."
     def __init__(self):
@@ -59,7 +59,7 @@ class _Stderr:
             if self.ended: f.close()
             else: self.file = f
 
-# %% ../../nbs/exec/42_notebook.ipynb #a6984d81
+# %% ../../nbs/exec/42_notebook.ipynb #8d7ce679
 _START_CODE = "__import__('gc').freeze()\n"
 _EXIT_CODE = "import sys as _mlnb_sys\n_mlnb_sys.stdout, _mlnb_sys.stderr = _mlnb_sys.__stdout__, _mlnb_sys.__stderr__\ndel _mlnb_sys"
 
@@ -69,7 +69,7 @@ async def _run_quietly(kc, code:str, timeout:float=START_TIMEOUT) -> dict:
     while (reply := await kc.get_shell_msg(timeout=timeout))["parent_header"].get("msg_id") != msg_id: pass
     return reply["content"]
 
-# %% ../../nbs/exec/42_notebook.ipynb #e9c8736e
+# %% ../../nbs/exec/42_notebook.ipynb #e8eeae34
 @functools.cache
 def _kernel_classes():
     "jupyter_client's kernel manager and client, as mlnb uses them (imported when a kernel starts, not with mlnb)."
@@ -88,7 +88,7 @@ def _kernel_classes():
                     if reply["msg_type"] == "kernel_info_reply":
                         self._handle_kernel_info_reply(reply)
                         while True:  # iopub is subscribed once it carries our request's status (else ask again)
-                            msg = await self.iopub_channel.get_msg(timeout=0.5)
+                            msg = await self.iopub_channel.get_msg(timeout=0.2)
                             if msg["parent_header"].get("msg_id") == msg_id and msg["content"].get("execution_state") == "idle":
                                 return
                 if not await self._async_is_alive(): raise RuntimeError("Kernel died before replying to kernel_info")
@@ -106,7 +106,7 @@ def _kernel_classes():
             return kc
     return Manager, Client
 
-# %% ../../nbs/exec/42_notebook.ipynb #f26e2d97
+# %% ../../nbs/exec/42_notebook.ipynb #dccf60e9
 class StartedKernel:
     "One kernel process, started before its notebook is known (by a `KernelPool`), then given to exactly one notebook."
     def __init__(self, kernel:str="python3", # the kernel name
@@ -189,7 +189,7 @@ class StartedKernel:
             await km.finish_shutdown(pollinterval=0.01)  # the process's exit ends the notebook's run: watch it closely
             await km.cleanup_resources()
 
-# %% ../../nbs/exec/42_notebook.ipynb #b0466177
+# %% ../../nbs/exec/42_notebook.ipynb #93dcbcc2
 class KernelPool:
     "Kernels started ahead of the notebooks that will run in them; each notebook still gets a fresh kernel, used once."
     def __init__(self, kernel:str="python3", # the kernel name the notebooks run in
@@ -295,21 +295,21 @@ def execute_notebook(source:str|Path, # the notebook to run
                      key=None # the name this notebook was announced under in `kernels` (`KernelPool.expect`)
                     ) -> Path:
     "Run a notebook with papermill into `output`; raise `NotebookFailed` (failing cell, ename, evalue) when it fails."
-    import papermill as pm
-    from papermill.exceptions import PapermillExecutionError
     source, output = Path(source), Path(output)
     if language is None: language = notebook_language(json.loads(source.read_text(encoding="utf-8")))
     cwd = Path(cwd or source.parent).resolve()
     pool = kernels if kernels is not None else KernelPool(kernel, cwd, size=0)
     started, ename, busy = None, None, False
     try:
-        started = pool.take(key, kernel, cwd)
+        started = pool.take(key, kernel, cwd)  # a kernel starting now, if none was started ahead: import papermill meanwhile
+        import papermill as pm
         km = started.hand_over(output.with_suffix(".log"), context)
         pm.execute_notebook(str(source), str(output), parameters=parameters or {}, kernel_name=kernel, language=language,
                             progress_bar=False, log_output=False, execution_timeout=timeout, km=km)
-    except PapermillExecutionError as e: ename, evalue = e.ename, e.evalue
-    except Exception as e:  # the kernel died, timed out, or would not start
-        ename, evalue, busy = type(e).__name__, (str(e).strip().splitlines() or [""])[-1], True
+    except Exception as e:
+        if type(e).__name__ == "PapermillExecutionError": ename, evalue = e.ename, e.evalue  # a cell raised
+        else:  # the kernel died, timed out, or would not start
+            ename, evalue, busy = type(e).__name__, (str(e).strip().splitlines() or [""])[-1], True
     finally:
         if started is not None: pool.release(started, busy)  # its process has exited: what the notebook wrote is complete
         if kernels is None: pool.close()

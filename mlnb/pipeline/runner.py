@@ -174,6 +174,7 @@ class Runner:
                 return self._finish(res, "cached", t0, artifacts, reason=f"same cache key as run {ex['run_id']}")
             self.log(f"{time.strftime('%H:%M:%S')}  {name:<16} running")
             error = self._execute(name, out)
+            if self.cancelled: return  # interrupted (its kernel was stopped): the run records nothing more
             if out.exists():
                 artifacts.append({"path": res.notebook, "fingerprint": self.fps(out), "role": "executed_notebook"})
                 res.records = read_records(out)
