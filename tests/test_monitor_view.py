@@ -16,9 +16,10 @@ import traitlets
 
 from monitor_workspace import mlnb, monitoring_runs
 from mlnb.errors import InputError, ParameterError
-from mlnb.publish.monitoring import MONITORING_MIME, check_payload, monitoring_views
+from mlnb.publish.monitoring import MONITORING_MIME, check_payload, example_key, monitoring_views
 from mlnb.publish.site import external_refs
 from mlnb.widgets import MonitorView
+from mlnb.pipeline import monitor_tables as mt
 from mlnb.widgets import monitor_view as mv
 
 
@@ -49,7 +50,7 @@ def may(setup): return setup["data"][setup["data"].month == "May"]
 # --- the get_* functions -------------------------------------------------------------------------------------
 
 def test_timeline_follows_the_history(m):
-    t = mv.get_timeline(m).set_index(["feature", "span"]).status
+    t = mt.get_timeline(m).set_index(["feature", "span"]).status
     assert list(t.index.get_level_values(0).unique()) == ["tip", "distance", "company", "local", "dow", "hour"]
     assert (t.loc[("company", "May")], t.loc[("hour", "May")], t.loc[("distance", "May")]) == ("anomaly", "anomaly", "drift")
     f = m.frame
@@ -62,7 +63,7 @@ def test_timeline_follows_the_history(m):
 
 
 def test_trends_are_the_measurements(m):
-    tr = mv.get_drift_trends(m)
+    tr = mt.get_drift_trends(m)
     f = m.frame
     for r in tr.itertuples():
         rows = f[(f.check == r.check) & (f.feature == r.feature) & (f.span == r.span)].set_index("measurement")
@@ -75,21 +76,21 @@ def test_trends_are_the_measurements(m):
 
 
 def test_span_stats_equal_the_data(m, setup):
-    data, stats = setup["data"], mv.get_span_stats(m).set_index(["feature", "span"])
+    data, stats = setup["data"], mt.get_span_stats(m).set_index(["feature", "span"])
     for span, rows in data.groupby("month"):
         assert stats.loc[("hour", span), "missing"] == pytest.approx(rows.hour.isna().mean())
         assert stats.loc[("distance", span), "mean"] == pytest.approx(rows.distance.mean(), rel=1e-9)
         q = stats.loc[("distance", span), "quantiles"]
         assert len(q) == 11 and q[0] == rows.distance.min() and q[-1] == rows.distance.max()
         assert abs(np.searchsorted(np.sort(rows.distance), q[5]) / len(rows) - 0.5) < 0.05  # the median, approximately
-    top = mv.get_top_values(m)
+    top = mt.get_top_values(m)
     zeta = top[(top.feature == "company") & (top.value == "Zeta Cabs")].set_index("span").share
     assert zeta["May"] == pytest.approx((data[data.month == "May"].company == "Zeta Cabs").mean()) and zeta["Jan"] == 0
 
 
 def test_model_metrics_are_the_served_models(m, setup):
     from mlnb.model.metrics import evaluate
-    mm = mv.get_model_metrics(m)
+    mm = mt.get_model_metrics(m)
     auc = mm[(mm.metric == "auc") & (mm.slice == "Overall")].set_index("span").value
     mar = setup["data"][setup["data"].month == "Mar"]
     assert auc["Mar"] == pytest.approx(evaluate(setup["model"], mar, "tip").overall["auc"], rel=1e-9)
@@ -97,28 +98,28 @@ def test_model_metrics_are_the_served_models(m, setup):
 
 
 def test_examples_carry_the_flagged_values(m, may):
-    d = mv.get_examples(m, "May", "company", 4)
+    d = mt.get_examples(m, "May", "company", 4)
     assert (d.status, len(d.rows), set(d.rows.company)) == ("anomaly", 4, {"Zeta Cabs"})
     assert d.matched == (may.company == "Zeta Cabs").sum() and d.total == len(may)
-    d = mv.get_examples(m, "May", "hour")
+    d = mt.get_examples(m, "May", "hour")
     assert d.status == "anomaly" and d.rows.hour.isna().all() and d.matched == may.hour.isna().sum()
-    d = mv.get_examples(m, "May", "distance")
+    d = mt.get_examples(m, "May", "distance")
     lo, hi = d.range
     assert d.status == "drift" and ((d.rows.distance >= lo) & (d.rows.distance < hi)).all()
     assert d.matched == ((may.distance >= lo) & (may.distance < hi)).sum()
-    ok = mv.get_examples(m, "Feb", "dow", 3)
+    ok = mt.get_examples(m, "Feb", "dow", 3)
     assert ok.status == "ok" and len(ok.rows) == 3 and "a sample" in ok.why
-    as_json = json.loads(json.dumps(mv.get_examples(m, "May", "hour").to_dict()))
+    as_json = json.loads(json.dumps(mt.get_examples(m, "May", "hour").to_dict()))
     assert as_json["rows"][0][as_json["columns"].index("hour")] is None  # NaN crosses as null
-    with pytest.raises(ParameterError, match="no span 'Jun'"): mv.get_examples(m, "Jun", "hour")
+    with pytest.raises(ParameterError, match="no span 'Jun'"): mt.get_examples(m, "Jun", "hour")
 
 
 def test_trigger_log(setup):
-    log = mv.get_trigger_log(setup["triggers"])
-    assert list(log.columns) == mv.TRIGGER_COLUMNS and log.time.is_monotonic_decreasing
+    log = mt.get_trigger_log(setup["triggers"])
+    assert list(log.columns) == mt.TRIGGER_COLUMNS and log.time.is_monotonic_decreasing
     assert log.fired.dtype == bool and log.fired.sum() == 2
-    assert mv.get_trigger_log([{"trigger": "t", "fired": 1}]).fired.tolist() == [True]
-    with pytest.raises(InputError, match="needs the columns 'trigger' and 'fired'"): mv.get_trigger_log(pd.DataFrame({"x": [1]}))
+    assert mt.get_trigger_log([{"trigger": "t", "fired": 1}]).fired.tolist() == [True]
+    with pytest.raises(InputError, match="needs the columns 'trigger' and 'fired'"): mt.get_trigger_log(pd.DataFrame({"x": [1]}))
 
 
 def test_payload_is_compact_and_checked(m, setup):
@@ -129,7 +130,7 @@ def test_payload_is_compact_and_checked(m, setup):
     assert p["timeline"]["status"][p["features"].index("company")] == ["ok", "ok", "ok", "ok", "anomaly"]
     assert p["verdicts"]["anomalies"] == [0, 0, 0, 0, 2] and p["model"]["metrics"][:2] == ["accuracy", "auc"]
     full = mv.get_payload(m, setup["triggers"], examples=3)
-    assert set(full["examples"]) == {mv.example_key(s, f) for s, f in [("May", "company"), ("May", "hour"), ("May", "distance"),
+    assert set(full["examples"]) == {example_key(s, f) for s, f in [("May", "company"), ("May", "hour"), ("May", "distance"),
                                                                          ("Apr", "distance"), ("Mar", "distance")]}
     with pytest.raises(InputError, match="'spans' is missing"): check_payload({**p, "spans": None})
 
