@@ -44,7 +44,7 @@ from sklearn.preprocessing import OneHotEncoder
 jan = taxi[taxi.month == "Jan"]
 model = make_pipeline(make_column_transformer((OneHotEncoder(handle_unknown="ignore"), ["company", "local", "dow"]),
                                               (SimpleImputer(), ["distance", "hour"])), LogisticRegression(max_iter=500))
-model.fit(jan[["company", "local", "dow", "distance", "hour"]], jan.tip)'''
+_ = model.fit(jan[["company", "local", "dow", "distance", "hour"]], jan.tip)'''
 
 MONITOR = '''\
 m = mlnb.monitor(data, split_by="month", label="tip", model=model, slice_by="local", record=False)

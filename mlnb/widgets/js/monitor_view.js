@@ -343,7 +343,7 @@ function render({ model, el }) {
     triggersBox.replaceChildren(h("div", { class: "mv-table-box mv-log" }, h("table", { class: "mlnb-table" },
       h("thead", {}, h("tr", {}, ["time", "trigger", "kind", "fired", "reason", "span", "run"].map((x) => h("th", {}, x)))),
       h("tbody", {}, t.rows.slice(0, 200).map((r) => h("tr", { class: r[c("fired")] ? "mv-fired-row" : "" },
-        h("td", { class: "mlnb-muted" }, String(r[c("time")] || "").replace("T", " ").slice(0, 19)),
+        h("td", { class: "mlnb-muted mv-time", title: String(r[c("time")] || "") }, String(r[c("time")] || "").replace("T", " ").slice(0, 16)),
         h("td", {}, mvFmt(r[c("trigger")])), h("td", {}, mvFmt(r[c("kind")])),
         h("td", {}, r[c("fired")] ? h("span", { class: "mv-badge mv-b-drift" }, "fired") : h("span", { class: "mlnb-muted" }, "no")),
         h("td", {}, r[c("reason")] || ""), h("td", {}, r[c("span")] || ""), h("td", { class: "mv-run" }, r[c("run_id")] || "")))))));
