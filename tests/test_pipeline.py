@@ -211,7 +211,8 @@ def test_lineage_runs_and_export(diamond, capsys):
              if isinstance(n, ast.BinOp) and isinstance(n.op, ast.RShift)}
     assert tasks == {"ingest", "left", "right", "join", "gated"}
     assert edges == {("ingest", "left"), ("ingest", "right"), ("left", "join"), ("right", "join"), ("right", "gated")}
-    namespace = {}  # airflow is not installed: run the module's constants and helper without its imports
+    import json, re, shlex
+    namespace = {"json": json, "re": re, "shlex": shlex}  # airflow is not installed: the constants and helpers only
     exec(compile(ast.Module([n for n in tree.body if isinstance(n, (ast.Assign, ast.FunctionDef))], []), "dag", "exec"), namespace)
     assert namespace["mlnb_step"]("left").endswith("run pipeline.yaml --only left --skip-exit-code 99")
     assert "@daily" in source and str(ws) in source

@@ -10,9 +10,10 @@ from pathlib import Path
 from ..errors import PipelineError
 
 # %% auto #0
-__all__ = ['StepSpec', 'PipelineSpec', 'load_spec', 'topo_order', 'ancestors', 'descendants', 'read_notebook', 'cell_source',
-           'source_hash', 'inspect_parameters', 'CliText', 'coerce_value', 'parse_overrides', 'parse_condition',
-           'eval_condition', 'normalise_overrides', 'validate_spec']
+__all__ = ['SCHEDULE_PRESETS', 'StepSpec', 'PipelineSpec', 'check_schedule', 'load_spec', 'topo_order', 'ancestors',
+           'descendants', 'read_notebook', 'cell_source', 'source_hash', 'inspect_parameters', 'CliText',
+           'coerce_value', 'parse_overrides', 'parse_condition', 'eval_condition', 'normalise_overrides',
+           'validate_spec']
 
 # %% ../../nbs/pipeline/50_spec.ipynb #01bc18c9
 @dataclass
@@ -35,6 +36,7 @@ class PipelineSpec:
     steps: dict  # name -> StepSpec
     kernel: str = "python3"
     metadata: object = None
+    schedule: str|None = None  # a cron expression or preset (@daily) for schedulers
 
     @property
     def workspace(self) -> Path: return self.path.parent
@@ -48,7 +50,19 @@ class PipelineSpec:
 
 # %% ../../nbs/pipeline/50_spec.ipynb #5c7456f0
 _STEP_KEYS = {"notebook", "parameters", "upstream", "outputs", "inputs", "when", "timeout"}
-_TOP_KEYS = {"name", "steps", "kernel", "metadata", "description"}
+_TOP_KEYS = {"name", "steps", "kernel", "metadata", "description", "schedule"}
+SCHEDULE_PRESETS = ("@once", "@hourly", "@daily", "@weekly", "@monthly", "@quarterly", "@yearly", "@annually")
+
+def check_schedule(value, # a `schedule:` value
+                   where:str="schedule" # named in the error
+                  ) -> str:
+    "A cron expression (5 fields: minute hour day-of-month month day-of-week) or a preset such as `@daily`."
+    text = value.strip() if isinstance(value, str) else ""
+    fields = text.split()
+    if text in SCHEDULE_PRESETS or (len(fields) == 5 and all(re.fullmatch(r"[0-9A-Za-z*/,?#LW-]+", f) for f in fields)):
+        return text
+    raise PipelineError(f"{where} {value!r}: expected a cron expression of 5 fields (minute hour day month weekday, "
+                        f"e.g. '0 3 * * *') or one of {', '.join(SCHEDULE_PRESETS)}", schedule=str(value))
 
 def _rel_path(spec, step:str, key:str, value) -> str:
     if not isinstance(value, str) or not value.strip():
@@ -87,6 +101,7 @@ def load_spec(path:str|Path # pipeline.yaml, or the folder holding it
     if unknown: raise spec.error(f"unknown key(s) {', '.join(sorted(map(str, unknown)))}; expected {', '.join(sorted(_TOP_KEYS))}")
     spec.name, spec.kernel, spec.metadata = str(data.get("name") or spec.name), str(data.get("kernel") or "python3"), data.get("metadata")
     if not re.fullmatch(r"[A-Za-z0-9_.-]+", spec.name): raise spec.error(f"pipeline name '{spec.name}' may use letters, digits, _ . - only")
+    if data.get("schedule") is not None: spec.schedule = check_schedule(data["schedule"], f"{path.name}: `schedule`")
     for name, s in data["steps"].items():
         if not isinstance(name, str) or not name.isidentifier():
             raise spec.error(f"step name {name!r} must be an identifier (letters, digits, _)", str(name))
