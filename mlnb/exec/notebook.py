@@ -135,21 +135,26 @@ class StartedKernel:
         return self.started.done() and not self.started.cancelled() and self.started.exception() is None
 
     @property
+    def python(self) -> bool:
+        "A Python kernel (any kernelspec whose language is Python: mlnb's snippets can run in it)."
+        return (self.manager.kernel_spec.language or "").lower() == "python"
+
+    @property
     def pid(self) -> int|None:
         "The kernel's process id (None before it is launched)."
         return getattr(getattr(self.manager, "provisioner", None), "pid", None)
 
     def hand_over(self, log:Path|None=None, # the file its stderr goes to from now on (appended)
                   context:dict|None=None): # the tracking context (`mlnb.exec.context`), set before the notebook's first cell
-        "Wait until the kernel answers, then point its stderr at `log` and set `context`; its kernel manager, for nbclient."
+        "Point the kernel's stderr at `log`, wait until it answers and set `context`; its kernel manager, for nbclient."
+        if log is not None: self.stderr.to(log)  # first: a kernel that failed to start said why on its stderr
         self.started.result()
-        if log is not None: self.stderr.to(log)
         _on_loop(self._prepare(context)).result()
         return self.manager
 
     async def _prepare(self, context):
         try:
-            if self.manager.ipykernel:
+            if self.python:
                 reply = await _run_quietly(self.client, _START_CODE + (context_code(context) if context else ""))
                 if reply["status"] != "ok": raise RuntimeError(f"the kernel could not set mlnb's tracking context: {reply.get('evalue')}")
         finally: self.client.stop_channels()
@@ -180,14 +185,20 @@ class StartedKernel:
             self.task.cancel()
             with contextlib.suppress(BaseException): await self.task
         km = self.manager
-        if km is None or not km.has_kernel: return
-        with contextlib.suppress(Exception):
-            if now: return await km.shutdown_kernel(now=True)
-            if busy: await km.interrupt_kernel()  # not otherwise: SIGINT to an idle ipykernel can stall its exit
-            elif km.ipykernel: await self._before_exit()
-            await km.request_shutdown()
-            await km.finish_shutdown(pollinterval=0.01)  # the process's exit ends the notebook's run: watch it closely
-            await km.cleanup_resources()
+        if km is None: return
+        if not km.has_kernel:  # never launched (or already gone): its connection file may be left
+            with contextlib.suppress(Exception): await km.cleanup_resources()
+            return
+        if not now:
+            try:
+                if busy: await km.interrupt_kernel()  # not otherwise: SIGINT to an idle ipykernel can stall its exit
+                elif self.python and await km.is_alive():
+                    with contextlib.suppress(Exception): await self._before_exit()
+                await km.request_shutdown()
+                await km.finish_shutdown(pollinterval=0.01)  # the process's exit ends the notebook's run: watch it closely
+                return await km.cleanup_resources()
+            except Exception: pass  # then kill it
+        with contextlib.suppress(Exception): await km.shutdown_kernel(now=True)
 
 # %% ../../nbs/exec/42_notebook.ipynb #93dcbcc2
 class KernelPool:
