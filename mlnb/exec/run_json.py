@@ -151,8 +151,9 @@ def read_run_json(run_dir:str|Path, # a run's folder `<workspace>/runs/<run_id>`
 # %% ../../nbs/exec/45_run_json.ipynb #09ca9a6f
 def run_folders(workspace:str|Path # the workspace
                ) -> list[Path]:
-    "The workspace's pipeline run folders (those holding run.json), oldest first."
-    return sorted(p.parent for p in (Path(workspace)/"runs").glob("*/run.json"))
+    "The workspace's own pipeline run folders (holding run.json; a folder linked in from elsewhere is not one), oldest first."
+    ws = Path(workspace).resolve()
+    return sorted(p.parent for p in (ws/"runs").glob("*/run.json") if not p.parent.is_symlink() and p.resolve().is_relative_to(ws))
 
 def check_history(store:Store|None, # the workspace's store, open; None when it does not exist
                   workspace:str|Path, # the workspace
