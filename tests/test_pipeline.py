@@ -211,9 +211,11 @@ def test_lineage_runs_and_export(diamond, capsys):
              if isinstance(n, ast.BinOp) and isinstance(n.op, ast.RShift)}
     assert tasks == {"ingest", "left", "right", "join", "gated"}
     assert edges == {("ingest", "left"), ("ingest", "right"), ("left", "join"), ("right", "join"), ("right", "gated")}
-    namespace = {}  # airflow is not installed: run the module's constants and helper without its imports
-    exec(compile(ast.Module([n for n in tree.body if isinstance(n, (ast.Assign, ast.FunctionDef))], []), "dag", "exec"), namespace)
-    assert namespace["mlnb_step"]("left").endswith("run pipeline.yaml --only left --skip-exit-code 99")
+    namespace = {}  # airflow is not installed: run the module's constants and helpers without its imports
+    exec(compile(ast.Module([n for n in tree.body if isinstance(n, (ast.Import, ast.Assign, ast.FunctionDef))], []), "dag", "exec"), namespace)
+    assert namespace["mlnb_step"]("left").endswith("run pipeline.yaml --only left --run-id {{ mlnb_run_id(run_id) }} "
+                                                   "{{ mlnb_params(params, dag_run.conf) }} --skip-exit-code 99")
+    assert namespace["mlnb_run_id"]("scheduled__2026-03-01T00:00:00+00:00") == "scheduled__2026-03-01T00-00-00-00-00"
     assert "@daily" in source and str(ws) in source
 
 

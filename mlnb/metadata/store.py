@@ -56,7 +56,7 @@ def store_setting(workspace:str|Path=".", # the folder holding pipeline.yaml
         url = urlparse(setting)
         if url.scheme == "mysql":
             setting = {"host": url.hostname or "localhost", "port": url.port or 3306, "database": url.path.lstrip("/"),
-                       "user": unquote(url.username or ""), "password": unquote(url.password or "")}
+                       "user": unquote(url.username or ""), "password": None if url.password is None else unquote(url.password)}
         elif url.scheme == "sqlite": setting = {"sqlite": unquote(url.path) or url.netloc}
         elif url.scheme and len(url.scheme) > 1:
             raise InputError(f"metadata store '{setting}' (from {origin}): expected a SQLite path, sqlite:///path or "
@@ -68,15 +68,47 @@ def store_setting(workspace:str|Path=".", # the folder holding pipeline.yaml
     if "sqlite" in setting or setting.get("type") == "sqlite":
         path = Path(setting.get("sqlite") or setting.get("path") or ".mlnb/metadata.sqlite")
         return {"sqlite": str(path if path.is_absolute() else workspace/path)}
-    unknown = set(setting) - {"type", "host", "port", "database", "user", "password", "password_env", "socket"}
-    if unknown or not setting.get("database"):
-        raise InputError(f"MySQL metadata store (from {origin}): expected keys host, port, database, user, password; "
-                         f"{'unknown ' + ', '.join(sorted(unknown)) if unknown else 'database is missing'}", setting=origin)
-    password = setting.get("password")
-    if password is None and setting.get("password_env"): password = os.environ.get(setting["password_env"], "")
-    return {"mysql": {"host": str(setting.get("host", "localhost")), "port": int(setting.get("port", 3306)),
+    unknown = set(setting) - {"type", "host", "port", "database", "user", "password", "password_env", "socket", "option_file"}
+    if unknown:
+        raise InputError(f"MySQL metadata store (from {origin}): unknown key(s) {', '.join(sorted(unknown))}; expected "
+                         "host, port, database, user, password, password_env, socket, option_file", setting=origin)
+    setting = {k: v for k, v in setting.items() if v is not None}
+    if "password" not in setting and setting.get("password_env"):
+        if setting["password_env"] not in os.environ:
+            raise InputError(f"MySQL metadata store (from {origin}): password_env names {setting['password_env']}, "
+                             "which is not set", setting=origin)
+        setting["password"] = os.environ[setting["password_env"]]
+    if "password" not in setting and "MLNB_METADATA_PASSWORD" in os.environ:
+        setting["password"] = os.environ["MLNB_METADATA_PASSWORD"]
+    setting = _option_file(setting, origin) | setting
+    if not setting.get("database"):
+        raise InputError(f"MySQL metadata store (from {origin}): the database is missing; expected keys host, port, "
+                         "database, user (the password from MLNB_METADATA_PASSWORD or ~/.my.cnf)", setting=origin)
+    try: port = int(setting.get("port", 3306))
+    except (TypeError, ValueError):
+        raise InputError(f"MySQL metadata store (from {origin}): port {setting.get('port')!r} is not a number", setting=origin) from None
+    return {"mysql": {"host": str(setting.get("host", "localhost")), "port": port,
                       "database": str(setting["database"]), "user": str(setting.get("user", "")),
-                      "password": str(password or ""), "socket": str(setting.get("socket") or "")}}
+                      "password": str(setting.get("password") or ""), "socket": str(setting.get("socket") or "")}}
+
+def _option_file(setting:dict, origin:str) -> dict:
+    "user, password, host, port, socket, database from a MySQL option file's [client] and [mlnb] sections (the latter wins)."
+    import configparser
+    given = setting.get("option_file")
+    path = Path(os.path.expanduser(given or "~/.my.cnf"))
+    if not given and not path.is_file(): return {}
+    parser = configparser.ConfigParser(allow_no_value=True, strict=False, interpolation=None)
+    try:
+        with open(path, encoding="utf-8") as f: parser.read_string("\n".join(l for l in f.read().splitlines() if not l.startswith("!")))
+    except (OSError, configparser.Error) as e:
+        raise InputError(f"MySQL metadata store (from {origin}): cannot read the option file {path}: {e}", path=str(path)) from None
+    out = {}
+    for section in ("client", "mlnb"):
+        if parser.has_section(section):
+            for k in ("user", "password", "host", "port", "socket", "database"):
+                v = parser.get(section, k, fallback=None)
+                if v is not None: out[k] = v.strip().strip("'\"")
+    return out
 
 def connection_config(workspace:str|Path=".", # the folder holding pipeline.yaml
                       metadata:str|dict|None=None # explicit setting; default: environment, pipeline.yaml, .mlnb/config.yaml
@@ -354,7 +386,8 @@ class Store:
                   ) -> list[dict]:
         "This workspace's executions of a type, newest first, as dicts with their artifacts."
         import ml_metadata as mlmd
-        q = f"type = {filter_literal(type_name)}" + (f" AND ({filter_query})" if filter_query else "")
+        q = (f"type = {filter_literal(type_name)} AND properties.workspace.string_value = {filter_literal(str(self.workspace))}"
+             + (f" AND ({filter_query})" if filter_query else ""))  # in the query: `limit` counts this workspace's only
         opts = mlmd.ListOptions(filter_query=q, order_by=mlmd.OrderByField.ID, is_asc=False, limit=limit)
         exs = [e for e in self.call("get_executions", list_options=opts) if properties(e).get("workspace") == str(self.workspace)]
         return self.with_artifacts(exs)
