@@ -13,7 +13,7 @@ from ..core.files import lock_held
 __all__ = ['DATA_SUFFIXES', 'EXECUTION_TYPES', 'ARTIFACT_TYPES', 'CONTEXT_TYPES', 'RUN_STATUSES', 'STEP_STATUSES', 'STATES',
            'RUN_STATES', 'STATUS_ALIASES', 'MYSQL_RETRY_ERRNOS', 'OUT_ROLES', 'JSON_PROPS', 'artifact_type',
            'store_setting', 'connection_config', 'run_status', 'step_status', 'set_properties', 'properties',
-           'filter_literal', 'retryable', 'retry', 'Store', 'run_alive']
+           'filter_literal', 'retryable', 'schema_race', 'retry', 'Store', 'run_alive']
 
 # %% ../../nbs/metadata/30_store.ipynb #a050c9a1
 DATA_SUFFIXES = {".csv", ".tsv", ".parquet", ".feather", ".arrow", ".tfrecord", ".tfrecords", ".jsonl", ".avro", ".gz"}
@@ -204,6 +204,11 @@ def retryable(e:Exception) -> bool:
     m = re.search(r"errno: (\d+)", getattr(e, "message", "")) if code == errors.INTERNAL else None
     return bool(m) and int(m.group(1)) in MYSQL_RETRY_ERRNOS
 
+def schema_race(e:Exception) -> bool:
+    "Whether opening a store failed because another process is creating the schema of the same empty database."
+    text = str(getattr(e, "message", "") or e)
+    return "concurrent connection to the empty database" in text or bool(re.search(r"Table '[^']+' doesn't exist", text))
+
 def retry(fn, *args, attempts:int=60, **kwargs):
     "Call `fn(*args, **kwargs)`, retrying with backoff while `retryable` says the store is contended."
     for attempt in range(attempts):
@@ -234,13 +239,16 @@ class Store:
         self.lockfile = (Path(self.config.sqlite.filename_uri).parent/"store.lock") if self.sqlite else None
         self.uri = self.config.sqlite.filename_uri if self.sqlite else f"mysql://{self.config.mysql.host}/{self.config.mysql.database}"
         from ml_metadata.metadata_store import metadata_store
-        try:
-            with self.transaction():
-                self.mlmd = retry(metadata_store.MetadataStore, self.config)
-                self.types = {}
-                self.register_types(EXECUTION_TYPES, ARTIFACT_TYPES, CONTEXT_TYPES)
-        except Exception as e:
-            raise StoreError(f"cannot open the metadata store at {self.uri}: {e}", uri=self.uri) from e
+        for attempt in range(40):  # a new MySQL database: the first process creates the schema, the others wait for it
+            try:
+                with self.transaction():
+                    self.mlmd = retry(metadata_store.MetadataStore, self.config)
+                    self.types = {}
+                    self.register_types(EXECUTION_TYPES, ARTIFACT_TYPES, CONTEXT_TYPES)
+                break
+            except Exception as e:
+                if schema_race(e) and attempt < 39: time.sleep(0.25 + 0.5 * random.random()); continue
+                raise StoreError(f"cannot open the metadata store at {self.uri}: {e}", uri=self.uri) from e
 
     @contextlib.contextmanager
     def transaction(self):
