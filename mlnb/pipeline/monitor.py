@@ -117,7 +117,7 @@ def monitor(spans, # a pattern with {span} (data/spans/{span}/*.csv), a table to
     "Validate, compare and (with a model) evaluate every span; the history as one DataFrame and a verdict per span."
     import pandas as pd
     from mlnb.data.schema import as_schema, deprecate, infer_schema
-    from mlnb.metadata.store import Fingerprints
+    from mlnb.core.files import Fingerprints
     from mlnb.model.monitoring import evaluate_spans
     if model is not None and label is None: raise ParameterError("model= needs label= (the label column)", parameter="label")
     ws = _workspace(workspace)
@@ -165,14 +165,16 @@ def cli_monitor(parser) -> None:
                         "with --split-by, one table")
     parser.add_argument("--schema", required=True, help="schema.pbtxt to validate every span against")
     parser.add_argument("--split-by", metavar="COL", help="split one table on this column: one span per value")
-    parser.add_argument("--period", choices=list(PERIODS), help="split a date/time column by day, week, month or year")
+    parser.add_argument("--period", choices=list(PERIODS), metavar="PERIOD", help="split a date/time column by day, week, month or year")
     parser.add_argument("--baseline", metavar="SPAN", help="the training span (default: the first)")
     parser.add_argument("--feature", action="append", metavar="NAME", help="compare only this feature (repeatable)")
     parser.add_argument("--label", metavar="COL", help="the label column (with --model)")
     parser.add_argument("--model", metavar="DIR", help="TF Serving folder <base>/<name>: its newest version is evaluated")
     parser.add_argument("--slice", action="append", metavar="COL", help="evaluate the model per value of COL (repeatable)")
-    parser.add_argument("--alpha", type=float, default=ALPHA, help=f"significance level of the tests (default {ALPHA})")
-    parser.add_argument("--workspace", help="folder of the cache and the metadata store (default: found from here)")
+    parser.add_argument("--alpha", type=float, default=ALPHA, help=f"significance level of the tests (default: {ALPHA})")
+    parser.add_argument("-w", "--workspace", help="folder of the cache and the metadata store (default: found from here)")
     parser.add_argument("--no-record", action="store_true", help="do not record the spans in the metadata store")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.epilog = ("exit status: 0 when the newest span passes (its verdict is ok), 1 when it does not, 2 on a usage or "
+                     "input error (one line on stderr)")
     parser.set_defaults(func=_cli_monitor)

@@ -44,7 +44,8 @@ function render({ model, el }) {
   function typeCell(r) {
     if (r.kind === "other") return h("span", {}, r.type);
     return h("select", { "data-field": "type", onchange: (e) => edit("set_type", r.name, { type: e.target.value }) },
-      SE_TYPES.map((t) => h("option", { value: t, selected: t === r.type }, t)));
+      // the proto's BYTES reads STRING, as in `mlnb schema show` and StatsView (BYTES only for an image feature)
+      SE_TYPES.map((t) => h("option", { value: t, selected: t === r.type }, t === "BYTES" && r.shown_type !== "BYTES" ? "STRING" : t)));
   }
 
   function presenceCell(r) {
@@ -100,7 +101,7 @@ function render({ model, el }) {
   }
 
   function thresholdInput(r, op, field) {
-    return h("input", { type: "number", class: `mlnb-${field}`, "data-field": field, min: 0, max: 1, step: 0.01, placeholder: "off",
+    return h("input", { type: "number", class: `mlnb-${field}`, "data-field": field, min: 0, max: 0.99, step: 0.01, placeholder: "off",
       title: `${field} check: the largest ${r.comparator} distance that passes (empty: no check)`,
       value: r[field] === null ? "" : String(r[field]),
       onchange: (e) => edit(op, r.name, { threshold: seNum(e.target.value) }) });
