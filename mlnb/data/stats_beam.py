@@ -34,7 +34,7 @@ def beam_pipeline_options(options=None # dict, list of "--flag=value" strings, o
             direct.direct_num_workers = os.cpu_count() or 1  # Beam's default is one worker
     return options
 
-# %% ../../nbs/data/13_stats_beam.ipynb #aae61597
+# %% ../../nbs/data/13_stats_beam.ipynb #92a9d218
 SHARD_BYTES = 64 << 20  # the most bytes of a file one shard reads
 
 def shard_bytes(options, # `beam_pipeline_options`
