@@ -9,7 +9,6 @@ import pyarrow as pa
 from ..errors import DataError, ParameterError
 from .sources import (Source, empty_error, frame_to_table, open_binary, quiet_dependencies, BATCH_ROWS,
                                CSV_BLOCK_BYTES, CSV_NULL_VALUES)
-from .slicing import sample_mask
 
 # %% auto #0
 __all__ = ['SHARD_BYTES', 'log', 'beam_pipeline_options', 'shard_bytes', 'plan_shards', 'ReadShard', 'beam_stats']
@@ -97,7 +96,7 @@ class ReadShard:
 
     def __call__(self, shard):
         from mlnb.data.sources import Retype
-        from mlnb.data.stats_inprocess import Converter, check_weight, canonicalize
+        from mlnb.data.stats_inprocess import Converter, check_weight, canonicalize, prepare_batch
         index, item, part = shard
         if isinstance(item, tuple):  # a DataFrame batch: (first row, record batch)
             import pandas as pd
@@ -108,10 +107,8 @@ class ReadShard:
         convert, rows = Converter(), 0
         try:
             for row0, batch in batches:
-                if self.weight: check_weight(src, batch, self.weight, row0 or 0)
-                batch = convert(batch)
-                if self.rate is not None and self.rate < 1:
-                    batch = batch.filter(pa.array(sample_mask(batch.num_rows, index, row0, self.rate)))
+                src.position = (index, row0 or 0)  # a byte range knows no row: it is never sampled, and a bad weight is found again below
+                batch = prepare_batch(src, batch, self.weight, self.rate, convert)
                 rows += batch.num_rows
                 if batch.num_rows: yield canonicalize(batch)
         except Retype as r:
