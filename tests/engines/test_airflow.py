@@ -10,6 +10,7 @@ from engines_util import mlnb, mlnb_run_id, write_pipeline
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 PIPELINE = """name: tiny
+schedule: "30 4 * * 1-5"
 steps:
   make:   {notebook: make.ipynb, outputs: [numbers.txt]}
   flaky:  {notebook: flaky.ipynb, upstream: [make]}
@@ -50,6 +51,7 @@ def test_dag_run_is_one_mlnb_run_with_retry_skip_and_conf(airflow, tmp_path):
     run_id, af, output = dag_test(airflow, "mlnb_tiny", {"make.n": 4})
     assert af["state"] == "success", output[-6000:]
     assert af["tasks"] == dict.fromkeys(["make", "flaky", "total", "report"], "success") and af["tries"]["flaky"] == 2
+    assert af["schedule"] == "30 4 * * 1-5"  # pipeline.yaml's schedule is the DAG's
     listed = json.loads(mlnb("runs", "list", "--json", "-w", str(ws)).stdout)
     assert [(r["run_id"], r["status"], r["steps"]) for r in listed] == [(run_id, "succeeded", {"ran": 4})]
     run = json.loads((ws / "runs" / run_id / "run.json").read_text())
