@@ -10,9 +10,10 @@ from pathlib import Path
 from ..errors import PipelineError
 
 # %% auto #0
-__all__ = ['StepSpec', 'PipelineSpec', 'load_spec', 'topo_order', 'ancestors', 'descendants', 'read_notebook', 'cell_source',
-           'source_hash', 'inspect_parameters', 'CliText', 'coerce_value', 'parse_overrides', 'parse_condition',
-           'eval_condition', 'normalise_overrides', 'validate_spec']
+__all__ = ['TRIGGER_KINDS', 'SPAN_KINDS', 'MONITOR_OPTIONS', 'StepSpec', 'PipelineSpec', 'load_spec', 'MonitorSpec',
+           'TriggerSpec', 'parse_monitor', 'parse_triggers', 'topo_order', 'ancestors', 'descendants', 'read_notebook',
+           'cell_source', 'source_hash', 'inspect_parameters', 'CliText', 'coerce_value', 'parse_overrides',
+           'parse_condition', 'eval_condition', 'normalise_overrides', 'validate_spec']
 
 # %% ../../nbs/pipeline/50_spec.ipynb #01bc18c9
 @dataclass
@@ -35,6 +36,8 @@ class PipelineSpec:
     steps: dict  # name -> StepSpec
     kernel: str = "python3"
     metadata: object = None
+    monitor: MonitorSpec|None = None  # the `monitor:` section: where spans arrive, how they are monitored
+    triggers: dict = field(default_factory=dict)  # name -> TriggerSpec, from the `triggers:` section
 
     @property
     def workspace(self) -> Path: return self.path.parent
@@ -48,7 +51,7 @@ class PipelineSpec:
 
 # %% ../../nbs/pipeline/50_spec.ipynb #5c7456f0
 _STEP_KEYS = {"notebook", "parameters", "upstream", "outputs", "inputs", "when", "timeout"}
-_TOP_KEYS = {"name", "steps", "kernel", "metadata", "description"}
+_TOP_KEYS = {"name", "steps", "kernel", "metadata", "description", "monitor", "triggers"}
 
 def _rel_path(spec, step:str, key:str, value) -> str:
     if not isinstance(value, str) or not value.strip():
@@ -108,7 +111,155 @@ def load_spec(path:str|Path # pipeline.yaml, or the folder holding it
             outputs=[_rel_path(spec, name, "outputs", o) for o in _str_list(spec, name, "outputs", s.get("outputs"))],
             inputs=[_rel_path(spec, name, "inputs", i) for i in _str_list(spec, name, "inputs", s.get("inputs"))],
             when=None if when is None else str(when), timeout=timeout)
+    spec.monitor = parse_monitor(spec, data.get("monitor"))
+    spec.triggers = parse_triggers(spec, data.get("triggers"))
     return spec
+
+# %% ../../nbs/pipeline/50_spec.ipynb #b75499c5
+TRIGGER_KINDS = {  # kind: (required keys, optional keys); every kind also takes `parameters` and `description`
+    "new_span": ((), ()),
+    "schedule": (("cron",), ("timezone",)),
+    "drift": ((), ("feature", "measurement", "above", "share", "against")),
+    "anomalies": ((), ("feature", "above")),
+    "p_value": (("feature", "below"), ("test", "against")),
+    "metric": (("metric",), ("below", "above", "slice")),
+}
+SPAN_KINDS = ("new_span", "drift", "anomalies", "p_value", "metric")  # kinds that decide span by span
+MONITOR_OPTIONS = ("alpha", "small", "min_examples", "share")
+
+@dataclass
+class MonitorSpec:
+    "The `monitor:` section: the spans' pattern (or table) and the arguments of `mlnb.monitor`."
+    spans: str  # a pattern with {span}, relative to the workspace; or, with `split_by`, a table
+    split_by: str|None = None  # split one table on this column: one span per value
+    period: str|None = None  # with a date `split_by`: day, week, month or year
+    schema: str|None = None  # schema.pbtxt every span is validated against (default: inferred from the baseline)
+    baseline: str|None = None  # the training span (default: the first)
+    features: list|None = None  # the features compared (default: all)
+    label: str|None = None  # the label column (metric triggers evaluate the served model on spans that have it)
+    model: str|None = None  # the served model: a TF Serving folder <base>/<name>, or a model file
+    slice_by: object = None  # slices of the model evaluation
+    options: dict = field(default_factory=dict)  # alpha, small, min_examples, share (see `mlnb.monitor`)
+
+@dataclass
+class TriggerSpec:
+    "One trigger of the `triggers:` section (see `TRIGGER_KINDS` for the keys of each kind)."
+    name: str
+    on: str  # new_span | schedule | drift | anomalies | p_value | metric
+    cron: str|None = None  # schedule: a cron expression or preset (@daily)
+    timezone: str|None = None  # schedule: an IANA zone (default: the machine's local time)
+    feature: str|None = None  # drift, anomalies, p_value: one feature instead of the whole span
+    measurement: str|None = None  # drift: a measurement of `feature` (ks, wasserstein, psi, ...) judged by `above`
+    test: str|None = None  # p_value: ks or chi2 (default: the feature's test)
+    metric: str|None = None  # metric: a metric of `mlnb.model.evaluate` (auc, accuracy, log_loss, ...)
+    slice: str = "Overall"  # metric: the slice whose metric is judged
+    against: str = "previous"  # drift, p_value: the previous span, or the baseline (training) span
+    above: float|None = None  # fires when the value is above this (anomalies: default 0)
+    below: float|None = None  # fires when the value is below this
+    share: float|None = None  # drift without a feature: the share of drifted features that fires (default 0.5)
+    parameters: dict = field(default_factory=dict)  # overrides for the run it starts, {"step.name": value}
+    description: str|None = None
+
+# %% ../../nbs/pipeline/50_spec.ipynb #8dd2542c
+def _number(spec, where:str, key:str, value, low:float|None=None, high:float|None=None) -> float:
+    "A number from the YAML, or a PipelineError naming the trigger and the key."
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise spec.error(f"{where}: `{key}` must be a number, found {value!r}")
+    if (low is not None and value <= low) or (high is not None and value > high):
+        raise spec.error(f"{where}: `{key}` must be in ({low}, {high}], found {value!r}")
+    return float(value)
+
+def parse_monitor(spec:PipelineSpec, data) -> MonitorSpec|None:
+    "The `monitor:` section as a MonitorSpec (None when absent); a PipelineError for a bad shape."
+    if data is None: return None
+    keys = {f for f in MonitorSpec.__dataclass_fields__ if f != "options"} | set(MONITOR_OPTIONS)
+    if not isinstance(data, dict) or not isinstance(data.get("spans"), str) or not data["spans"].strip():
+        raise spec.error("`monitor:` must be a mapping with `spans:`, a pattern such as incoming/{span}.csv")
+    unknown = set(data) - keys
+    if unknown: raise spec.error(f"monitor: unknown key(s) {', '.join(sorted(map(str, unknown)))}; expected {', '.join(sorted(keys))}")
+    for k in ("split_by", "period", "schema", "baseline", "label", "model"):
+        if data.get(k) is not None and not isinstance(data[k], (str, int)):
+            raise spec.error(f"monitor: `{k}` must be a string, found {data[k]!r}")
+    features = data.get("features")
+    if isinstance(features, str): features = [features]
+    if features is not None and not (isinstance(features, list) and all(isinstance(f, str) for f in features)):
+        raise spec.error(f"monitor: `features` must be a list of column names, found {features!r}")
+    options = {k: _number(spec, "monitor", k, data[k], 0) for k in MONITOR_OPTIONS if k in data}
+    for k in ("small", "min_examples"):
+        if k in options: options[k] = int(options[k])
+    return MonitorSpec(spans=data["spans"], features=features, slice_by=data.get("slice_by"), options=options,
+                       **{k: None if data.get(k) is None else str(data[k])
+                          for k in ("split_by", "period", "schema", "baseline", "label", "model")})
+
+# %% ../../nbs/pipeline/50_spec.ipynb #006fe278
+def _check_cron(spec, where:str, cron, timezone) -> None:
+    if not isinstance(cron, str) or not cron.strip():
+        raise spec.error(f"{where}: `cron` must be a cron expression such as '0 3 * * *', found {cron!r}")
+    try: from croniter import croniter
+    except ImportError:
+        from mlnb.errors import missing_dependency
+        raise missing_dependency("croniter", "schedule triggers")
+    if not croniter.is_valid(cron):
+        raise spec.error(f"{where}: cron {cron!r} is not a valid cron expression; expected five fields (minute hour "
+                         "day-of-month month day-of-week) such as '0 3 * * *', or a preset such as @daily", cron=cron)
+    if timezone is not None:
+        from zoneinfo import ZoneInfo
+        try: ZoneInfo(str(timezone))
+        except (ValueError, KeyError, OSError):
+            raise spec.error(f"{where}: unknown time zone {timezone!r}; expected an IANA name such as UTC or Europe/Paris")
+
+def parse_triggers(spec:PipelineSpec, data) -> dict:
+    "The `triggers:` section as {name: TriggerSpec}; a PipelineError naming the trigger for a bad shape."
+    if data is None: return {}
+    if not isinstance(data, dict): raise spec.error("`triggers:` must be a mapping of name: {on: kind, ...}")
+    out = {}
+    for name, t in data.items():
+        where = f"trigger '{name}'"
+        if not isinstance(name, str) or not name.isidentifier():
+            raise spec.error(f"trigger name {name!r} must be an identifier (letters, digits, _)", trigger=str(name))
+        if isinstance(t, dict) and True in t and "on" not in t: t = {"on": t.pop(True), **t}  # YAML 1.1 reads `on` as true
+        if not isinstance(t, dict) or t.get("on") not in TRIGGER_KINDS:
+            found = t.get("on") if isinstance(t, dict) else t
+            raise spec.error(f"{where}: `on:` must be one of {', '.join(TRIGGER_KINDS)}, found {found!r}", trigger=name)
+        kind = t["on"]
+        required, optional = TRIGGER_KINDS[kind]
+        allowed = {"on", "parameters", "description", *required, *optional}
+        unknown, missing = set(t) - allowed, [k for k in required if t.get(k) is None]
+        if unknown: raise spec.error(f"{where} (on: {kind}): unknown key(s) {', '.join(sorted(map(str, unknown)))}; "
+                                     f"expected {', '.join(sorted(allowed))}", trigger=name)
+        if missing: raise spec.error(f"{where} (on: {kind}): `{missing[0]}` is required", trigger=name)
+        ts = TriggerSpec(name=name, on=kind, description=t.get("description"))
+        for k in ("cron", "timezone", "feature", "measurement", "test", "metric", "slice", "against"):
+            if t.get(k) is not None:
+                if not isinstance(t[k], str): raise spec.error(f"{where}: `{k}` must be a string, found {t[k]!r}", trigger=name)
+                setattr(ts, k, t[k])
+        for k in ("above", "below", "share"):
+            if t.get(k) is not None: setattr(ts, k, _number(spec, where, k, t[k]))
+        if ts.against not in ("previous", "baseline"):
+            raise spec.error(f"{where}: `against` must be previous or baseline, found {ts.against!r}", trigger=name)
+        if ts.share is not None: _number(spec, where, "share", ts.share, 0, 1)
+        if kind == "p_value": _number(spec, where, "below", ts.below, 0, 1)
+        if kind == "drift" and ts.share is not None and ts.feature is not None:
+            raise spec.error(f"{where}: `share` judges the whole span, `feature` one feature; give one of them", trigger=name)
+        if kind == "drift" and (ts.measurement is None) != (ts.above is None):
+            raise spec.error(f"{where}: `measurement` and `above` go together (a measurement of `feature` and its "
+                             "threshold); without them the monitor's verdict decides", trigger=name)
+        if kind == "drift" and ts.measurement is not None and ts.feature is None:
+            raise spec.error(f"{where}: `measurement` needs `feature` (the feature it measures)", trigger=name)
+        if kind == "metric" and (ts.below is None) == (ts.above is None):
+            raise spec.error(f"{where}: give `below:` (a metric that should stay high, such as auc) or `above:` (one "
+                             "that should stay low, such as log_loss)", trigger=name)
+        if kind == "anomalies" and ts.above is None: ts.above = 0.0
+        if kind == "schedule": _check_cron(spec, where, ts.cron, ts.timezone)
+        params = t.get("parameters") or {}
+        if not isinstance(params, dict): raise spec.error(f"{where}: `parameters` must be a mapping of step.name: value", trigger=name)
+        ts.parameters = dict(params)
+        if kind in SPAN_KINDS and spec.monitor is None:
+            raise spec.error(f"{where} (on: {kind}) needs a `monitor:` section with `spans:` (where the spans arrive)", trigger=name)
+        if kind == "metric" and (spec.monitor.label is None or spec.monitor.model is None):
+            raise spec.error(f"{where} (on: metric) needs `label:` and `model:` in the `monitor:` section", trigger=name)
+        out[name] = ts
+    return out
 
 # %% ../../nbs/pipeline/50_spec.ipynb #35bc1e80
 def _check_graph(spec:PipelineSpec):
