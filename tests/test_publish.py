@@ -180,3 +180,44 @@ def test_serve(workspace, site, tmp_path):
     finally:
         server.stop()
     assert server.process.poll() is not None
+
+
+def test_serve_token_guards_files_and_pages(workspace, site, tmp_path):
+    "Issue 12 item 3: with `mlnb serve SITE --token T` (the real CLI), no page or file answers without the token."
+    import os, secrets, signal, socket, subprocess, sys
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0)); port = s.getsockname()[1]
+    token, log = secrets.token_hex(8), (tmp_path / "serve.log").open("wb")
+    proc = subprocess.Popen([str(Path(sys.executable).parent / "mlnb"), "serve", str(site), "--port", str(port), "--token", token],
+                            stdout=log, stderr=subprocess.STDOUT, env=os.environ.copy())
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1): break
+            except OSError: time.sleep(0.3)
+        assert proc.poll() is None, (tmp_path / "serve.log").read_text()[-3000:]
+        for path in ["voila/files/reports/make.html", "voila/files/reports/boom.html", "voila/files/notebooks/make.ipynb",
+                     "voila/files/run.json"]:
+            req = urllib.request.Request(f"{base}/{path}")
+            with pytest.raises(urllib.error.HTTPError) as e: urllib.request.urlopen(req, timeout=30)
+            assert e.value.code == 403, (path, e.value.code)
+        for path in ["voila/render/index.ipynb", "voila/render/apps/make.ipynb", "voila/tree", "", "voila/api/contents"]:
+            status, body = _get_no_redirect(f"{base}/{path}")
+            assert status in (302, 401, 403) and "hello from the run" not in body, (path, status)
+        status, report = _get(f"{base}/voila/files/reports/make.html?token={token}")
+        assert status == 200 and "hello from the run" in report
+        status, _ = _get(f"{base}/voila/files/notebooks/make.ipynb?token={token}")
+        assert status == 403  # not allow-listed, token or not
+    finally:
+        proc.send_signal(signal.SIGTERM); proc.wait(30); log.close()
+
+
+def _get_no_redirect(url):
+    "(status, body) of a GET that does not follow redirects (a login redirect is a refusal)."
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs): return None
+    try:
+        with urllib.request.build_opener(NoRedirect).open(url, timeout=60) as r: return r.status, r.read().decode()
+    except urllib.error.HTTPError as e: return e.code, e.read().decode(errors="replace")

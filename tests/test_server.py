@@ -205,6 +205,13 @@ def test_run_lifecycle(env):
     assert server.api("mlnb/api/apps", "POST", {"workspace": "tiny", "run": run_id, "step": "nope"})[0] == 404
     assert server.api("mlnb/api/apps", "POST", {"workspace": "../outside", "run": run_id, "step": "total"})[0] == 403
 
+    compare = checked(server, "mlnb/api/compare", "POST compare", "POST", {"workspace": "tiny", "runs": [run_id]})
+    assert compare["app"].startswith("tiny/site/compare/") and (root / compare["app"]).is_file(), compare
+    for body, expected in [({"workspace": "tiny", "runs": []}, 400), ({"workspace": "tiny", "runs": ["nope"]}, 404),
+                           ({"workspace": "tiny", "runs": ["evil"]}, 403), ({"workspace": "../outside", "runs": [run_id]}, 403),
+                           ({"runs": [run_id]}, 400)]:
+        assert server.api("mlnb/api/compare", "POST", body)[0] == expected, body
+
     status, info = server.api("mlnb/api/pipelines?path=tiny/pipeline.yaml")
     make, total = info["steps"]  # the run overrode make.n, so with the defaults both steps would run again
     assert make["state"] == "stale" and "parameters" in make["reason"] and make["last_run"] == run_id, make

@@ -10,7 +10,8 @@ import pytest
 import mlnb
 from mlnb.errors import ParameterError
 from mlnb.runs.query import get_run, get_runs, read_runs
-from mlnb.runs.tracking import MIME_TYPE, read_run_bundles, start_run
+from mlnb.exec.ingest import read_run_bundles
+from mlnb.runs.tracking import start_run
 
 REPO = Path(__file__).resolve().parents[1]
 MLNB = str(Path(sys.executable).parent / "mlnb")
@@ -59,7 +60,7 @@ def test_start_run_in_process_writes_the_workspace_store(ws, monkeypatch, taxi_d
         run.log_metric("tip_rate", tips)
         run.log_artifact(ws / "data.csv")
     stored = get_run(run.run_id, ws)
-    assert (stored["status"], stored["experiment"], stored["git_commit"]) == ("finished", "taxi", head)
+    assert (stored["status"], stored["experiment"], stored["git_commit"]) == ("succeeded", "taxi", head)
     assert (stored["notebook"], stored["source"]) == (str(script), "script")
     assert stored["params"] == {"model": "baseline", "rows": 10000}
     assert [p[:2] for p in stored["history"]["accuracy"]] == [[1, pytest.approx(tips - 0.02)], [2, pytest.approx(tips - 0.01)], [3, pytest.approx(tips)]]
@@ -88,6 +89,7 @@ def test_get_runs_filter_order_and_clear_errors(ws):
     assert df["params.lr"].tolist() == [0.01, 0.001]
     df = get_runs(filter="params.units IN (64) AND metrics.auc IS NULL OR params.optimizer = 'sgd'", workspace=ws)
     assert df["params.lr"].tolist() == [0.05]
+    # `finished` (MLflow's word, and mlnb 0.1's) selects the succeeded runs
     assert get_runs(filter="status = 'finished'", order_by="params.units", workspace=ws)["params.units"].tolist() == [16, 32, 64, 64]
     for bad, part in [("metric.auc > 0.8", "metric.auc"), ("metrics.auc >> 1", ">"), ("metrics.auc > 0.8 and lr < 1", "lr"),
                       ("params.lr.__class__ == 1", "params.lr.__class__"), ("metrics.acc > 0.5", "metrics.acc"),
@@ -116,14 +118,14 @@ mlnb.record("rows", 100)""")
     runs = {r["pipeline_run"]: r for r in read_runs(ws, columns=("run_id", "pipeline_run"))}
     assert len(runs) == 1 and result.run_id in runs
     df = get_runs("demo", workspace=ws, order_by="params.lr")
-    assert df["status"].tolist() == ["failed", "finished"] and df["source"].tolist() == ["pipeline", "pipeline"]
+    assert df["status"].tolist() == ["failed", "succeeded"] and df["source"].tolist() == ["pipeline", "pipeline"]
     good = get_run(df["run_id"][1], ws)
     assert good["params"] == {"lr": 0.5, "fail": False, "units": 8}
     assert [p[:2] for p in good["history"]["loss"]] == [[1, 0.5], [2, 0.25], [3, pytest.approx(0.5 / 3)]]
     assert good["pipeline_run"] == result.run_id
     assert Path(good["executed_notebook"]) == ws / "runs" / result.run_id / "good.ipynb"
     bundles = read_run_bundles(ws / "runs" / result.run_id / "good.ipynb")  # the kernel recorded, the runner wrote
-    assert [b["run_id"] for b in bundles] == [good["run_id"]] and bundles[0]["status"] == "finished"
+    assert [b["run_id"] for b in bundles] == [good["run_id"]] and bundles[0]["status"] == "succeeded"
     assert get_run(df["run_id"][0], ws)["error"]["ename"] == "RuntimeError"
 
 
@@ -147,12 +149,12 @@ def test_sweep_runs_each_combination_as_a_run_and_isolates_failures(swept):
     state = json.loads((ws / "runs" / "sweeps" / sweep_id / "sweep.json").read_text())
     by = {(c["params"]["learning_rate"], c["params"]["units"]): c for c in state["combinations"]}
     assert [by[(lr, 0)]["status"] for lr in (0.05, 0.005)] == ["failed", "failed"]
-    assert [by[(lr, 8)]["status"] for lr in (0.05, 0.005)] == ["finished", "finished"]
+    assert [by[(lr, 8)]["status"] for lr in (0.05, 0.005)] == ["succeeded", "succeeded"]
     assert "ValueError: units must be at least 1" in by[(0.05, 0)]["reason"]
     df = get_runs("taxi", workspace=ws)
-    assert sorted(df["status"]) == ["failed", "failed", "finished", "finished"]
+    assert sorted(df["status"]) == ["failed", "failed", "succeeded", "succeeded"]
     assert set(df["sweep_id"]) == {sweep_id} and set(df["source"]) == {"sweep"}
-    ok = df[df["status"] == "finished"]
+    ok = df[df["status"] == "succeeded"]
     assert ok["params.epochs"].tolist() == [2, 2] and (ok["params.rows"] == 1500).all()
     assert ok["metrics.val_auc"].between(0.3, 1).all()
     for rid in ok["run_id"]:  # the Keras callback logged each epoch, the notebook ran under runs/sweeps/<id>/
@@ -162,17 +164,17 @@ def test_sweep_runs_each_combination_as_a_run_and_isolates_failures(swept):
         assert run["packages"]["keras"].startswith("3.")
     best = ok.sort_values("metrics.val_auc").iloc[-1]
     assert f"best run: {best['run_id']}" in proc.stdout
-    assert "2 finished, 2 failed" in proc.stdout
+    assert "2 succeeded, 2 failed" in proc.stdout
 
 
-def test_sweep_resume_runs_only_what_is_not_finished(swept):
+def test_sweep_resume_runs_only_what_did_not_succeed(swept):
     ws, _, sweep_id = swept
     before = get_runs("taxi", workspace=ws)
     proc = mlnb_cli("sweep", "--resume", sweep_id, "-w", ws, cwd=ws)
     assert proc.returncode == 1 and "2 done before" in proc.stdout, proc.stdout + proc.stderr
-    assert proc.stdout.count(" failed ") >= 2 and " finished " not in proc.stdout.split("\n", 1)[1].split("mlnb sweep")[0]
+    assert proc.stdout.count(" failed ") >= 2 and " succeeded " not in proc.stdout.split("\n", 1)[1].split("mlnb sweep")[0]
     after = get_runs("taxi", workspace=ws)
-    assert set(after[after["status"] == "finished"]["run_id"]) == set(before[before["status"] == "finished"]["run_id"])
+    assert set(after[after["status"] == "succeeded"]["run_id"]) == set(before[before["status"] == "succeeded"]["run_id"])
     assert (after["status"] == "failed").sum() == 4  # the two failing combinations ran again, and failed again
 
 

@@ -265,6 +265,14 @@ export interface IStepSite {
   notebook: string;
 }
 
+/** POST /mlnb/api/compare: a Voila app that shows the comparison of pipeline runs, and nothing else. */
+export interface ICompareApp {
+  /** the app notebook, relative to the server root (open it with Voila) */
+  app: string;
+  /** the runs it compares */
+  runs: string[];
+}
+
 /** GET /mlnb/api/info: the extension's version and optional features. */
 export interface IInfo {
   /** mlnb's version */
@@ -297,4 +305,5 @@ export interface IEndpoints {
   "GET artifacts?workspace=W&run=R": IArtifactList;
   "GET lineage?path=P": ILineage;
   "POST apps": IStepSite;
+  "POST compare": ICompareApp;
 }

@@ -2,7 +2,7 @@
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 import {
-  IInfo, IJobList, IJobState, IPipelineList, IRunDetail, IRunList, IStepSite
+  ICompareApp, IInfo, IJobList, IJobState, IPipelineList, IRunDetail, IRunList, IStepSite
 } from './api.generated';
 
 // The answers' types are generated from the JSON Schema the server's dataclasses write
@@ -65,5 +65,7 @@ export const api = {
     requestAPI<IJobState>('jobs', { method: 'POST', body: JSON.stringify(options) }),
   cancel: (id: string) => requestAPI<IJobState>(`jobs/${id}`, { method: 'DELETE' }),
   stepSite: (workspace: string, run: string, step: string) =>
-    requestAPI<IStepSite>('apps', { method: 'POST', body: JSON.stringify({ workspace, run, step }) })
+    requestAPI<IStepSite>('apps', { method: 'POST', body: JSON.stringify({ workspace, run, step }) }),
+  compare: (workspace: string, runs: string[]) =>
+    requestAPI<ICompareApp>('compare', { method: 'POST', body: JSON.stringify({ workspace, runs }) })
 };

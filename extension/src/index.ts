@@ -25,14 +25,6 @@ export namespace CommandIDs {
 
 const PLUGIN_ID = 'mlnb:plugin';
 
-/** The Python a console runs to compare pipeline runs: one call, so the console shows the comparison, not code. */
-function compareCode(workspace: string, runs: string[]): string {
-  return [
-    'from mlnb.widgets.run_compare import compare_pipeline_runs',
-    `compare_pipeline_runs(${JSON.stringify(workspace)}, ${JSON.stringify(runs)})`
-  ].join('\n');
-}
-
 /** The path of the notebook in the current main-area tab, if any. */
 function currentPath(app: JupyterFrontEnd): string | undefined {
   const w: any = app.shell.currentWidget;
@@ -55,6 +47,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
     const panel = new MlnbPanel({
       openStep: (workspace, run, step, as) =>
         void commands.execute(as === 'app' ? CommandIDs.openStepApp : CommandIDs.openNotebook, { workspace, run, step }),
+      openPath: path => void commands.execute('docmanager:open', { path }),
       compare: (workspace, runs) => void commands.execute(CommandIDs.compareRuns, { workspace, runs })
     });
     shell.add(panel, 'left', { rank: 600 });
@@ -154,7 +147,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
         frame.addClass('mlnb-VoilaFrame');
         const widget = new MainAreaWidget({ content: frame });
         widget.id = id;
-        widget.title.label = `${path.split('/').pop()} (app)`;
+        widget.title.label = (args.label as string) || `${path.split('/').pop()} (app)`;
         widget.title.caption = `Voila: ${path}`;
         widget.title.icon = mlnbIcon;
         widget.title.closable = true;
@@ -177,18 +170,20 @@ const plugin: JupyterFrontEndPlugin<void> = {
         const info = await api.info().catch(() => null);
         if (!info || !info.run_compare) {
           return showErrorMessage('mlnb: RunCompare is not available',
-            'This mlnb installation has no mlnb.widgets.RunCompare yet, so runs cannot be compared in a ' +
-            'notebook. Runs: ' + runs.join(', '));
+            'This mlnb installation has no mlnb.widgets.RunCompare, so runs cannot be compared. Runs: ' + runs.join(', '));
         }
-        const base = workspace === '.' ? '' : workspace;
-        const absolute = base ? `${info.root}/${base}` : info.root;
-        const console: any = await commands.execute('console:create', {
-          basePath: base, cwd: base, insertMode: 'split-right', activate: true,
-          kernelPreference: { name: 'python3' }
-        });
-        await console.sessionContext.ready;
-        console.console.inject(compareCode(absolute, runs));
-        return console;
+        if (!info.voila) {
+          return showErrorMessage('mlnb: Voila is not enabled',
+            "The comparison opens as a Voila app, and Voila's Jupyter server extension is not loaded in this server " +
+            '(pip install voila).');
+        }
+        // the server writes a one-cell app calling compare_pipeline_runs; Voila shows its output only, no code
+        try {
+          const compare = await api.compare(workspace, runs);
+          return commands.execute(CommandIDs.openVoila, { path: compare.app, label: `Compare ${runs.length} runs` });
+        } catch (e) {
+          return showErrorMessage('mlnb: could not compare the runs', (e as Error).message);
+        }
       }
     });
 

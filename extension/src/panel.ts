@@ -24,6 +24,7 @@ export interface IPanelConfig {
 /** What the panel asks the plugin to do (the plugin routes these through commands). */
 export interface IPanelActions {
   openStep(workspace: string, run: string, step: string, as: 'notebook' | 'app'): void;
+  openPath(path: string): void;
   compare(workspace: string, runIds: string[]): void;
 }
 
@@ -61,6 +62,26 @@ function ago(iso: string | null): string {
 /** A run step's tooltip: a failed step's error message, else why it was cached or skipped. */
 export function stepTooltip(s: IRunStep): string {
   return s.error ? s.error.message : s.reason || '';
+}
+
+/**
+ * A run id as a person scans a list: `20261129-114512-ab12` reads "11:45:12" today and "Nov 29 11:45:12" on another
+ * day; `withSuffix` adds the random part ("11:45:12 ab12") to tell apart runs started in the same second. The full id
+ * stays in the tooltip and in `data-run-id`; ids of another shape are shown as they are.
+ */
+export function runLabel(runId: string, withSuffix = false, now: Date = new Date()): string {
+  const m = /^(\d{4})(\d{2})(\d{2})-(\d{2})(\d{2})(\d{2})(?:-(\w+))?$/.exec(runId);
+  if (!m) return runId;
+  const [, y, mo, d, h, mi, s, suffix] = m;
+  const when = new Date(Number(y), Number(mo) - 1, Number(d));
+  const today = when.toDateString() === now.toDateString();
+  const day = today ? '' : when.toLocaleDateString(undefined, { month: 'short', day: 'numeric' }) + ' ';
+  return `${day}${h}:${mi}:${s}` + (withSuffix && suffix ? ` ${suffix}` : '');
+}
+
+/** A path under the server root: `workspace` ('.' for the root) joined with a workspace-relative path. */
+function inWorkspace(workspace: string, path: string): string {
+  return workspace === '.' || !workspace ? path : `${workspace}/${path}`;
 }
 
 function slug(s: string): string {
@@ -237,12 +258,14 @@ export class MlnbPanel extends Widget {
     const running = !!job && job.running;
     const steps = p.steps.map(s => {
       const state = running && live[s.name] ? live[s.name] : s.state || 'unknown';
+      const notebook = s.notebook;
       return h(
         'li',
         {
-          className: `mlnb-step mlnb-state-${slug(state)}`,
+          className: `mlnb-step mlnb-state-${slug(state)}` + (notebook ? ' mlnb-clickable' : ''),
           'data-step': s.name,
-          title: [s.notebook, s.reason].filter(Boolean).join(': ')
+          title: [notebook ? `Open ${notebook}` : null, s.reason].filter(Boolean).join(' — '),
+          onclick: notebook ? () => this.actions.openPath(inWorkspace(p.workspace, notebook)) : undefined
         },
         h('span', { className: 'mlnb-dot' }),
         h('span', { className: 'mlnb-step-name' }, s.name),
@@ -291,12 +314,17 @@ export class MlnbPanel extends Widget {
     const pr = job.run ? job.run.progress : { done: 0, total: 0, current: [] as string[] };
     const pct = pr.total ? Math.round((100 * pr.done) / pr.total) : 0;
     const label = job.running
-      ? `${job.run_id || 'starting'}: ${pr.done}/${pr.total} steps` +
+      ? `${job.run_id ? runLabel(job.run_id) : 'starting'}: ${pr.done}/${pr.total} steps` +
         (pr.current.length ? ` — running ${pr.current.join(', ')}` : '')
-      : `${job.run_id || 'run'} ${job.status}`;
+      : `${job.run_id ? runLabel(job.run_id) : 'run'} ${job.status}`;
     return h(
       'div',
-      { className: `mlnb-progress mlnb-status-${slug(job.status)}`, 'data-job': job.job },
+      {
+        className: `mlnb-progress mlnb-status-${slug(job.status)}`,
+        'data-job': job.job,
+        'data-run-id': job.run_id || undefined,
+        title: job.run_id ? `Run ${job.run_id}` : undefined
+      },
       h('div', { className: 'mlnb-progress-bar' }, h('div', { className: 'mlnb-progress-fill', style: `width:${pct}%` })),
       h('div', { className: 'mlnb-progress-label' }, label),
       !job.running && job.status === 'failed' && job.log
@@ -317,6 +345,10 @@ export class MlnbPanel extends Widget {
 
   private renderRuns(workspace: string): HTMLElement {
     const runs = this.runs.get(workspace) || [];
+    const short = runs.map(r => runLabel(r.run_id));
+    const labels = new Map(runs.map((r, i) => [
+      r.run_id, short.indexOf(short[i]) === short.lastIndexOf(short[i]) ? short[i] : runLabel(r.run_id, true)
+    ]));
     return h(
       'div',
       { className: 'mlnb-runs' },
@@ -339,11 +371,11 @@ export class MlnbPanel extends Widget {
         )
       ),
       runs.length ? null : h('div', { className: 'mlnb-empty' }, 'No runs yet.'),
-      h('ul', { className: 'mlnb-run-list' }, ...runs.map(r => this.renderRun(workspace, r)))
+      h('ul', { className: 'mlnb-run-list' }, ...runs.map(r => this.renderRun(workspace, r, labels.get(r.run_id) || r.run_id)))
     );
   }
 
-  private renderRun(workspace: string, r: IRunSummary): HTMLElement {
+  private renderRun(workspace: string, r: IRunSummary, label: string): HTMLElement {
     const key = `${workspace}|${r.run_id}`;
     const metrics = Object.entries(r.metrics)
       .filter(([, v]) => typeof v === 'number')
@@ -369,8 +401,12 @@ export class MlnbPanel extends Widget {
         box,
         h(
           'span',
-          { className: 'mlnb-run-id', title: 'Show steps', onclick: () => void this.toggleRun(workspace, r.run_id) },
-          r.run_id
+          {
+            className: 'mlnb-run-id',
+            title: `Run ${r.run_id}: show its steps`,
+            onclick: () => void this.toggleRun(workspace, r.run_id)
+          },
+          label
         ),
         h('span', { className: 'mlnb-run-status' }, r.status || '?'),
         h('span', { className: 'mlnb-run-time' }, ago(r.started))
@@ -386,7 +422,17 @@ export class MlnbPanel extends Widget {
         'li',
         { className: `mlnb-run-step mlnb-state-${slug(s.status)}`, 'data-step': name, title: stepTooltip(s) },
         h('span', { className: 'mlnb-dot' }),
-        h('span', { className: 'mlnb-step-name' }, name),
+        s.notebook_path
+          ? h(
+              'span',
+              {
+                className: 'mlnb-step-name mlnb-clickable',
+                title: `Open the executed notebook of ${name} (a copy from the run's published site)`,
+                onclick: () => this.actions.openStep(run.workspace, run.run_id, name, 'notebook')
+              },
+              name
+            )
+          : h('span', { className: 'mlnb-step-name' }, name),
         h('span', { className: 'mlnb-step-state' }, s.status + (s.duration ? ` ${fmt(s.duration)}s` : '')),
         s.notebook_path
           ? h(

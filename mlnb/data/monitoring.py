@@ -185,7 +185,7 @@ def _numeric_values(paths:list, columns:list[str], max_values:int) -> dict:
 def profile_span(span:Span, # a span from `find_spans`
                  folder:str|os.PathLike, # the cache folder, e.g. <workspace>/.mlnb/spans
                  *,
-                 fingerprints=None, # a `mlnb.metadata.store.Fingerprints` (memoised file hashes); default: a fresh one
+                 fingerprints=None, # a `mlnb.core.files.Fingerprints` (memoised file hashes); default: a fresh one
                  backend:str="auto", # the statistics backend (`mlnb.stats`)
                  max_values:int=MAX_VALUES, # numeric values kept per column for the tests
                 ) -> Span:
@@ -212,10 +212,10 @@ def profile_span(span:Span, # a span from `find_spans`
     return span
 
 def span_fingerprint(span:Span, # a span from `find_spans`
-                     fingerprints=None, # a `mlnb.metadata.store.Fingerprints`; default: a fresh one
+                     fingerprints=None, # a `mlnb.core.files.Fingerprints`; default: a fresh one
                     ) -> str:
     "The span's content fingerprint (set on the span when it has none): what makes it the same span to a cache or a trigger."
-    from mlnb.metadata.store import Fingerprints
+    from mlnb.core.files import Fingerprints
     if span.fingerprint is None:
         fps = fingerprints or Fingerprints()
         span.fingerprint = "sha256:" + _digest(sorted(fps(p) for p in span.paths))
@@ -276,12 +276,10 @@ def recorded_spans(workspace:str|os.PathLike, # the workspace whose store is rea
     "The spans recorded in the store: artifact_id, span, source, split_by, fingerprint, num_examples, recorded, uri."
     import pandas as pd
     from mlnb.metadata.store import Store
-    from mlnb.errors import StoreError
+    from mlnb.errors import StoreMissing
     cols = ["artifact_id", "span", "source", "split_by", "fingerprint", "cache_key", "num_examples", "recorded", "uri"]
     try: store = Store(workspace, metadata, create=False)
-    except StoreError as e:
-        if getattr(e, "missing", False): return pd.DataFrame(columns=cols)
-        raise
+    except StoreMissing: return pd.DataFrame(columns=cols)  # nothing recorded here yet
     rows = []
     for a in store.call("get_artifacts_by_type", SPAN_ARTIFACT):
         p = {k: getattr(v, v.WhichOneof("value")) for k, v in a.properties.items() if v.WhichOneof("value")}

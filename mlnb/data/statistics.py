@@ -22,7 +22,12 @@ def _beam_backend(src, **kwargs):
     from mlnb.data.stats_beam import beam_stats
     return beam_stats(src, **kwargs)
 
-BACKENDS = {"inprocess": _inprocess_backend, "beam": _beam_backend}
+def _columnar_backend(src, **kwargs):
+    from mlnb.data.stats_columnar import NotColumnar, columnar_stats
+    try: return columnar_stats(src, **kwargs)
+    except NotColumnar: return _inprocess_backend(src, **kwargs)
+
+BACKENDS = {"inprocess": _inprocess_backend, "beam": _beam_backend, "columnar": _columnar_backend}
 
 def register_backend(name:str, # the name `stats(backend=...)` takes
                      fn # `fn(source, *, weight, label, sample_rate, slicers, order, pipeline_options)` -> statistics
@@ -39,7 +44,7 @@ def stats(source, # CSV/Parquet/TFRecord path, glob or directory, or a pandas Da
           label:str|None=None, # the label column (TFDV `label_feature`; lift statistics on the Beam backend)
           weight:str|None=None, # a column of example weights (TFDV `weight_feature`)
           sample_rate:float|None=None, # keep this fraction of rows, chosen by a seeded hash of the row position
-          backend:str="auto", # "inprocess", "beam" (or one added by `register_backend`), or "auto": in-process unless the input is large or `pipeline_options` are given
+          backend:str="auto", # "columnar", "inprocess", "beam" (or one added by `register_backend`), or "auto": columnar unless the input is large or `pipeline_options` are given
           pipeline_options=None # Beam pipeline options: a dict, a list of flags, or `PipelineOptions`
          ):
     "TFDV statistics (`DatasetFeatureStatisticsList`): 'All Examples' first, then one dataset per slice."
@@ -53,7 +58,7 @@ def stats(source, # CSV/Parquet/TFRecord path, glob or directory, or a pandas Da
                        ("weight", [weight] if weight else [])):
         if cols: check_columns(src, cols, role)
     if backend == "auto":
-        backend = "beam" if pipeline_options is not None or src.nbytes > AUTO_BEAM_BYTES else "inprocess"
+        backend = "beam" if pipeline_options is not None or src.nbytes > AUTO_BEAM_BYTES else "columnar"
     slicers, order = plan_slices(src, slice_spec, Converter) if slice_spec else ([], [])
     result = BACKENDS[backend](src, weight=weight, label=label, sample_rate=sample_rate, slicers=slicers,
                                order=order, pipeline_options=pipeline_options)
@@ -170,7 +175,7 @@ def cli_stats(parser):
     parser.add_argument("--label", metavar="COL", help="the label column")
     parser.add_argument("--weight", metavar="COL", help="a column of example weights")
     parser.add_argument("--sample-rate", type=float, metavar="R", help="keep this fraction of rows (0 < R <= 1)")
-    parser.add_argument("--backend", choices=["auto", "inprocess", "beam"], default="auto")
+    parser.add_argument("--backend", choices=["auto", "columnar", "inprocess", "beam"], default="auto")
     parser.add_argument("--runner", help="Beam runner (DirectRunner, FlinkRunner, SparkRunner, DataflowRunner...)")
     parser.add_argument("--pipeline-option", action="append", metavar="K=V", help="a Beam pipeline option (repeatable)")
     def run(args):

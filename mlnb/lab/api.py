@@ -12,8 +12,8 @@ from typing import Any
 # %% auto #0
 __all__ = ['ENDPOINTS', 'SCHEMA_FILE', 'SCHEMA_ID', 'PipelineStep', 'PipelineInfo', 'PipelineList', 'Progress', 'RunSummary',
            'RunList', 'StepError', 'RunStep', 'RunDetail', 'JobState', 'JobList', 'Artifact', 'ArtifactList',
-           'Producer', 'LineageNode', 'Lineage', 'StepSite', 'Info', 'from_dict', 'to_json', 'class_schema',
-           'api_schema', 'validate', 'write_schema']
+           'Producer', 'LineageNode', 'Lineage', 'StepSite', 'CompareApp', 'Info', 'from_dict', 'to_json',
+           'class_schema', 'api_schema', 'validate', 'write_schema']
 
 # %% ../../nbs/lab/91_api.ipynb #d89d0346
 @dataclass
@@ -201,6 +201,12 @@ class StepSite:
     notebook: str  # a copy of the executed notebook
 
 @dataclass
+class CompareApp:
+    "POST /mlnb/api/compare: a Voila app that shows the comparison of pipeline runs, and nothing else."
+    app: str  # the app notebook, relative to the server root (open it with Voila)
+    runs: list[str]  # the runs it compares
+
+@dataclass
 class Info:
     "GET /mlnb/api/info: the extension's version and optional features."
     version: str  # mlnb's version
@@ -217,6 +223,7 @@ ENDPOINTS = {
     "GET jobs": JobList, "POST jobs": JobState, "GET jobs/<job>": JobState, "DELETE jobs/<job>": JobState,
     "GET runs?workspace=W": RunList, "GET runs/<run_id>?workspace=W": RunDetail,
     "GET artifacts?workspace=W&run=R": ArtifactList, "GET lineage?path=P": Lineage, "POST apps": StepSite,
+    "POST compare": CompareApp,
 }
 
 # %% ../../nbs/lab/91_api.ipynb #1d16e40b
@@ -288,7 +295,7 @@ def class_schema(cls) -> dict:
 def api_schema() -> dict:
     "The JSON Schema of every answer of `/mlnb/api/`."
     classes = [PipelineStep, PipelineInfo, PipelineList, Progress, RunSummary, RunList, StepError, RunStep, RunDetail,
-               JobState, JobList, Artifact, ArtifactList, Producer, LineageNode, Lineage, StepSite, Info]
+               JobState, JobList, Artifact, ArtifactList, Producer, LineageNode, Lineage, StepSite, CompareApp, Info]
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": SCHEMA_ID,
             "title": "mlnb server extension API",
             "description": "Answers of /mlnb/api/. Generated from the dataclasses of mlnb.lab.api by write_schema(); do not edit.",

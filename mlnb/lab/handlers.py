@@ -12,12 +12,12 @@ from jupyter_server.utils import url_path_join
 from ..errors import InputError
 from .api import Info, JobList, PipelineList, RunList, ArtifactList, to_json
 from .paths import PathRefused, find_pipelines, rel_to_root, resolve_in_root
-from .jobs import (Job, check_runnable, lineage_of, list_runs, pipeline_info, run_args, run_artifacts,
-                           run_detail, step_site)
+from .jobs import (Job, check_runnable, compare_app, lineage_of, list_runs, pipeline_info, run_args,
+                           run_artifacts, run_detail, step_site)
 
 # %% auto #0
 __all__ = ['PipelinesHandler', 'JobsHandler', 'JobHandler', 'RunsHandler', 'RunHandler', 'ArtifactsHandler', 'LineageHandler',
-           'AppsHandler', 'InfoHandler', 'load_jupyter_server_extension']
+           'AppsHandler', 'CompareHandler', 'InfoHandler', 'load_jupyter_server_extension']
 
 # %% ../../nbs/lab/93_handlers.ipynb #840865d7
 class _Base(APIHandler):
@@ -157,6 +157,15 @@ class AppsHandler(_Base):
         ws = _guard(resolve_in_root, self.root, data["workspace"])
         self.send(await _in_thread(step_site, self.root, ws, data["run"], data["step"]))
 
+class CompareHandler(_Base):
+    "POST {workspace, runs}: a Voila app showing only the comparison of the runs (`CompareApp`)."
+    @web.authenticated
+    async def post(self):
+        data = self.body()
+        if not isinstance(data.get("workspace"), str): raise web.HTTPError(400, 'expected {"workspace": path, "runs": [run ids]}')
+        ws = _guard(resolve_in_root, self.root, data["workspace"])
+        self.send(await _in_thread(compare_app, self.root, ws, data.get("runs")))
+
 # %% ../../nbs/lab/93_handlers.ipynb #e660b961
 class InfoHandler(_Base):
     "GET: the extension's version and optional features (`Info`)."
@@ -203,5 +212,6 @@ def load_jupyter_server_extension(server_app):
         (url_path_join(api, "artifacts"), ArtifactsHandler),
         (url_path_join(api, "lineage"), LineageHandler),
         (url_path_join(api, "apps"), AppsHandler),
+        (url_path_join(api, "compare"), CompareHandler),
     ])
     server_app.log.info("mlnb: API at %s (root %s)", api, web_app.settings["server_root_dir"])

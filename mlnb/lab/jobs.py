@@ -4,17 +4,17 @@
 
 # %% ../../nbs/lab/92_jobs.ipynb #aa31034f
 from __future__ import annotations
-import json, os, re, signal, subprocess, sys, threading, time, uuid
+import hashlib, json, os, re, signal, subprocess, sys, threading, time, uuid
 from pathlib import Path
 from ..errors import MlnbError, InputError
 from ..metadata.store import run_alive
 from .paths import PathRefused, RUN_ID, is_inside, rel_to_root, run_dir_in_root, workspace_in_root
-from .api import (Artifact, JobState, Lineage, LineageNode, PipelineInfo, PipelineStep, Progress, RunDetail,
-                          RunStep, RunSummary, StepError, StepSite, from_dict)
+from .api import (Artifact, CompareApp, JobState, Lineage, LineageNode, PipelineInfo, PipelineStep, Progress,
+                          RunDetail, RunStep, RunSummary, StepError, StepSite, from_dict)
 
 # %% auto #0
 __all__ = ['DONE_STEP', 'PARAM', 'load_run', 'read_run', 'summarize_run', 'list_runs', 'run_detail', 'run_args', 'check_runnable',
-           'Job', 'pipeline_info', 'run_artifacts', 'lineage_of', 'step_site']
+           'Job', 'pipeline_info', 'run_artifacts', 'lineage_of', 'step_site', 'compare_app']
 
 # %% ../../nbs/lab/92_jobs.ipynb #f09d8c51
 def load_run(run_dir:Path # a run folder holding run.json
@@ -216,10 +216,10 @@ def run_artifacts(root:Path, workspace:Path, run_id:str) -> list[Artifact]:
 
 def lineage_of(root:Path, path:Path) -> Lineage:
     "Which execution produced `path`, from which inputs, with which parameters (from the metadata store)."
-    from mlnb.metadata import store
+    from mlnb.metadata.lineage import lineage
     ws = workspace_in_root(root, path if path.is_dir() else path.parent)
     return Lineage(path=rel_to_root(root, path), workspace=rel_to_root(root, ws) or ".",
-                   lineage=from_dict(LineageNode, store.lineage(ws, path)))
+                   lineage=from_dict(LineageNode, lineage(ws, path)))
 
 # %% ../../nbs/lab/92_jobs.ipynb #99df0171
 _PUBLISHING = threading.Lock()  # one publish at a time: publish() stages in a folder named after the process
@@ -238,3 +238,29 @@ def step_site(root:Path, workspace:Path, run_id:str, step:str) -> StepSite:
     if not files: raise PathRefused(f"step '{step}' of run '{run_id}' has no executed notebook yet", status=404)
     if not is_inside(root, site.resolve()): raise PathRefused(f"the site of run '{run_id}' is outside the server root")
     return StepSite(site=rel_to_root(root, site), **{k: rel_to_root(root, site / files[k]) for k in ("app", "report", "notebook")})
+
+# %% ../../nbs/lab/92_jobs.ipynb #fb2f6042
+def compare_app(root:Path, # the server root
+                workspace:Path, # the workspace folder
+                runs:list[str] # run ids of this workspace
+               ) -> CompareApp:
+    "Write (or reuse) the Voila app that compares `runs`; `InputError` for an empty list, 404 for a run that is not there."
+    if not isinstance(runs, list) or not runs or not all(isinstance(r, str) for r in runs):
+        raise InputError('"runs" must be a non-empty list of run ids', runs=runs)
+    for r in runs: read_run(root, workspace, r)  # each a run of this workspace, confined to the root
+    site = workspace / "site"
+    if site.exists() and not is_inside(root, site.resolve()):
+        raise PathRefused("the workspace's site folder is a link out of the server root")
+    folder = site / "compare"
+    app = folder / f"{hashlib.sha1(' '.join(runs).encode()).hexdigest()[:12]}.ipynb"
+    if not app.exists():
+        import nbformat
+        from nbformat.v4 import new_code_cell, new_notebook
+        code = f"from mlnb.widgets.run_compare import compare_pipeline_runs\ncompare_pipeline_runs('../..', {runs!r})"
+        folder.mkdir(parents=True, exist_ok=True)
+        nb = new_notebook(cells=[new_code_cell(code)], metadata={
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+            "title": f"Compare {', '.join(runs)}"})
+        tmp = app.with_suffix(f".{os.getpid()}.tmp")
+        nbformat.write(nb, str(tmp)); os.replace(tmp, app)
+    return CompareApp(app=rel_to_root(root, app), runs=list(runs))

@@ -14,7 +14,7 @@ from ..errors import DataError, ModelError, ParameterError
 # %% auto #0
 __all__ = ['TASKS', 'ADAPTERS', 'Predictor', 'as_frame', 'label_column', 'settle', 'encode_labels', 'score', 'predicted_class',
            'CallablePredictor', 'SklearnPredictor', 'register_adapter', 'is_keras_model', 'is_saved_model',
-           'serving_versions', 'is_serving_dir', 'as_predictor', 'load_model']
+           'serving_versions', 'is_serving_dir', 'saved_model_path', 'as_predictor', 'load_model']
 
 # %% ../../nbs/model/20_adapters.ipynb #aa747bcf
 TASKS = ("binary", "multiclass", "regression")
@@ -254,6 +254,15 @@ def serving_versions(path:str|os.PathLike) -> list[int]:
 def is_serving_dir(obj) -> bool:
     "A TF Serving model folder holding numbered SavedModel versions."
     return isinstance(obj, (str, os.PathLike)) and bool(serving_versions(obj))
+
+def saved_model_path(obj:Any # a path, or a predictor loaded from one
+                    ) -> Path|None:
+    "The SavedModel directory `obj` names (a TF Serving folder: its newest version), or None."
+    path = getattr(obj, "path", None) if isinstance(obj, Predictor) else obj
+    if not isinstance(path, (str, os.PathLike)): return None
+    if is_saved_model(path): return Path(path)
+    versions = serving_versions(path)
+    return Path(path) / str(versions[-1]) if versions else None
 
 def _is_model_file(obj, suffixes) -> bool:
     return isinstance(obj, (str, os.PathLike)) and str(obj).lower().endswith(suffixes) and Path(obj).is_file()

@@ -13,16 +13,20 @@ from ..errors import DataError, ModelError, ParameterError
 from .adapters import Predictor, serving_versions
 
 # %% auto #0
-__all__ = ['METADATA', 'KerasPredictor', 'load_keras_file', 'read_metadata', 'write_metadata', 'SavedModelPredictor',
-           'ServingPredictor']
+__all__ = ['METADATA', 'input_tensor', 'KerasPredictor', 'load_keras_file', 'read_metadata', 'write_metadata',
+           'serialized_examples', 'SavedModelPredictor', 'ServingPredictor']
 
 # %% ../../nbs/model/21_tf.ipynb #69288ee7
 def _tf():
     import tensorflow as tf
     return tf
 
-def _column(values:Any, shape:tuple, dtype:Any, name:str):
-    "One input tensor from a column's values, cast and shaped like the model's input."
+def input_tensor(values:Any, # one column's values
+                 shape:tuple, # the input's shape, batch dimension first (None for any size)
+                 dtype:Any, # the input's dtype (a `tf.DType` or its name)
+                 name:str # the column's name, for errors
+                ):
+    "One input tensor from a column's values, cast and shaped like the model's (or a serving signature's) input."
     tf = _tf()
     dtype = tf.as_dtype(dtype)
     values = np.asarray(values)
@@ -71,10 +75,10 @@ class KerasPredictor(Predictor):
                                  "function DataFrame → model input", model=getattr(model, "name", "keras"))
             if self._structure == "single" and (features is not None or _width(self._specs[0][1]) != 1):
                 width = _width(self._specs[0][1])
-                if features is None or len(features) != width:
-                    raise ModelError(f"the Keras model takes one tensor of width {width}; pass features=[...], the {width} "
-                                     "column names in input order, or preprocess=fn", model=getattr(model, "name", "keras"))
-                self._matrix = list(features)
+                if features is not None and len(features) != width:
+                    raise ModelError(f"the Keras model takes one tensor of width {width} but features= names {len(features)} "
+                                     f"columns; pass the {width} column names in input order", model=getattr(model, "name", "keras"))
+                self._matrix = list(features) if features is not None else []  # []: column names unknown until given
             elif features is None: options["features"] = [s[0] for s in self._specs]
         options.setdefault("name", getattr(model, "name", None) or "keras")
         super().__init__(model, **options)
@@ -83,10 +87,14 @@ class KerasPredictor(Predictor):
         "The model's input from a DataFrame or a dict of column arrays."
         if self.preprocess is not None: return self.preprocess(columns)
         tf = _tf()
+        if self._matrix == []:
+            width = _width(self._specs[0][1])
+            raise ModelError(f"the Keras model takes one tensor of width {width}; to predict from DataFrame rows pass "
+                             f"features=[...], the {width} column names in input order, or preprocess=fn", model=self.name)
         if self._matrix is not None:
             x = np.column_stack([np.asarray(columns[c], dtype="float32") for c in self._matrix])
             return tf.constant(x.reshape((-1,) + tuple(d or 1 for d in self._specs[0][1][1:])))
-        tensors = {n: _column(columns[n], s, d, n) for n, s, d in self._specs}
+        tensors = {n: input_tensor(columns[n], s, d, n) for n, s, d in self._specs}
         if self._structure == "dict": return tensors
         if self._structure == "list": return [tensors[n] for n, _, _ in self._specs]
         return tensors[self._specs[0][0]]
@@ -112,7 +120,7 @@ class KerasPredictor(Predictor):
 
     def predict_one(self, row):
         "One datapoint's score without building a DataFrame."
-        if self.preprocess is not None: return super().predict_one(row)
+        if self.preprocess is not None or self.features is None: return super().predict_one(row)
         missing = [f for f in self.features if f not in row]
         if missing: raise DataError(f"the datapoint lacks feature(s) {', '.join(missing)} that the model reads", columns=missing)
         return self._scores(self._call(self._model_input({f: [row[f]] for f in self.features})), 1)[0]
@@ -147,8 +155,9 @@ def write_metadata(saved_model:str|os.PathLike, meta:dict) -> None:
     path.write_text(json.dumps(meta, indent=1, default=str))
 
 # %% ../../nbs/model/21_tf.ipynb #1d8c5489
-def _examples(frame:pd.DataFrame) -> Any:
-    "Rows as serialized `tf.Example`s (missing values left out)."
+def serialized_examples(frame:pd.DataFrame # the rows, one feature per column
+                       ) -> Any:
+    "Rows as a string tensor of serialized `tf.Example`s (missing values left out): the input of TFX-style signatures."
     tf = _tf()
     kinds = {c: frame[c].dtype.kind for c in frame.columns}
     out = []
@@ -190,8 +199,8 @@ class SavedModelPredictor(Predictor):
         super().__init__(obj, **options)
 
     def _predict_batch(self, frame):
-        if self._as_examples: out = self._sig(**{self._specs[0][0]: _examples(frame)})
-        else: out = self._sig(**{n: _column(frame[n], s, d, n) for n, s, d in self._specs})
+        if self._as_examples: out = self._sig(**{self._specs[0][0]: serialized_examples(frame)})
+        else: out = self._sig(**{n: input_tensor(frame[n], s, d, n) for n, s, d in self._specs})
         if self.output is not None: return out[self.output]
         if len(out) == 1: return next(iter(out.values()))
         for key in ("probabilities", "predictions", "scores", "output_0"):

@@ -282,7 +282,7 @@ def _newest(p:Path) -> float:
 def _recorded_outputs(workspace:Path, run_id:str) -> dict|None:
     "{path: fingerprint} of the outputs the metadata store recorded for a run; None when the store cannot say."
     try:
-        from mlnb.metadata.store import get_run
+        from mlnb.metadata.lineage import get_run
         steps = get_run(workspace, run_id)["steps"].values()
     except Exception: return None # no store, another workspace's store, a store being written: fall back to times
     return {a["path"]: a["fingerprint"] for s in steps for a in s.get("artifacts", [])
@@ -291,7 +291,7 @@ def _recorded_outputs(workspace:Path, run_id:str) -> dict|None:
 def _changed(workspace:Path, rel:str, recorded:dict|None, ended:float|None) -> bool:
     "Whether an output differs from what the run wrote: by fingerprint when recorded, else by modification time."
     if recorded is not None and rel in recorded:
-        from mlnb.metadata.store import fingerprint
+        from mlnb.core.files import fingerprint
         return fingerprint(workspace/rel) != recorded[rel]
     return ended is not None and _newest(workspace/rel) > ended + 2
 

@@ -20,7 +20,7 @@ def get_runs_frame(experiment:str|list|None=None, # an experiment (or several); 
                    runs:list|None=None, # or these run ids
                    workspace:str|Path|None=None, metadata:str|dict|None=None):
     "The runs RunCompare shows, oldest first (the frame of `mlnb.get_runs`)."
-    from mlnb.pipeline.api import find_workspace
+    from mlnb.core.workspace import find_workspace
     ws = find_workspace(workspace or ".")
     ids = None
     if runs is not None:
@@ -33,11 +33,11 @@ def _params(df) -> list[str]: return [c[7:] for c in df.columns if c.startswith(
 def get_best_run(df, # from `get_runs_frame`
                  metric:str|None=None, # default: the first metric
                  mode:str="max"): # "max" or "min"
-    "The best finished run's row (a Series), or None when no finished run has the metric."
+    "The best succeeded run's row (a Series), or None when no succeeded run has the metric."
     import pandas as pd
     metric = metric or (_metrics(df) or [None])[0]
     if metric is None or f"metrics.{metric}" not in df.columns: return None
-    ok = df[df["status"].isin(["finished"])]
+    ok = df[df["status"].isin(["succeeded"])]
     vals = pd.to_numeric(ok[f"metrics.{metric}"], errors="coerce").dropna()
     if vals.empty: return None
     return ok.loc[vals.idxmax() if mode == "max" else vals.idxmin()]
@@ -57,7 +57,7 @@ def get_param_diff(df, run_ids:list, # the runs to compare
 
 def get_metric_curves(run_ids:list, metric:str, workspace:str|Path|None=None, metadata:str|dict|None=None) -> dict:
     "{run_id: [[step, value], ...]} of one metric for the given runs."
-    from mlnb.pipeline.api import find_workspace
+    from mlnb.core.workspace import find_workspace
     h = get_history(run_ids, metric, find_workspace(workspace or "."), metadata)
     out = {r: [] for r in run_ids}
     for rid, step, value in zip(h["run_id"], h["step"], h["value"]): out.setdefault(rid, []).append([int(step), float(value)])
@@ -123,7 +123,7 @@ class RunCompare(MlnbWidget):
                  workspace:str|Path|None=None, # default: the current workspace
                  root:str|Path|None=None, # the Jupyter server's root, for links (default: see above)
                  metadata:str|dict|None=None, **kwargs):
-        from mlnb.pipeline.api import find_workspace
+        from mlnb.core.workspace import find_workspace
         self._ws, self._metadata = find_workspace(workspace or "."), metadata
         self._experiment, self._runs = experiment, runs
         self._root = Path(root).resolve() if root else _guess_root()
@@ -245,7 +245,7 @@ def compare_pipeline_runs(workspace:str|Path, # the workspace holding pipeline.y
     """What the lab sidebar's Compare shows: `RunCompare` over the runs the selected pipeline runs' steps tracked
     (`mlnb.start_run`), else a DataFrame of the steps' parameters and recorded values, one column per run."""
     import pandas as pd
-    from mlnb.metadata.store import get_run
+    from mlnb.metadata.lineage import get_run
     tracked = [r["run_id"] for r in read_runs(workspace)
                if r.get("pipeline_run") in pipeline_runs or Path(r.get("executed_notebook") or "").parent.name in pipeline_runs]
     if tracked: return RunCompare(runs=tracked, workspace=workspace)

@@ -13,7 +13,7 @@ CURVES = "svg[data-chart=curves] path.rc-curve"
 @pytest.fixture(scope="module")
 def runs_ws(tmp_path_factory):
     "A workspace with 24 runs of a 'taxi' experiment (histories by epoch) and a notebook showing RunCompare."
-    from mlnb.runs.query import tracking_store, put_run
+    from mlnb.metadata.run_records import tracking_store, put_run
     ws = tmp_path_factory.mktemp("runcompare") / "ws"
     (ws / ".mlnb").mkdir(parents=True)
     store, rng = tracking_store(ws), random.Random(1)
@@ -26,7 +26,7 @@ def runs_ws(tmp_path_factory):
                 "loss": [[e, round(0.7 - 0.05 * e * rng.random(), 4), e] for e in range(1, 6)]}
         executed = sweep_dir / f"{i:03d}.ipynb"
         executed.write_text(json.dumps({"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
-        put_run(store, {"run_id": f"run-{i:02d}", "experiment": "taxi", "status": "failed" if i == 5 else "finished",
+        put_run(store, {"run_id": f"run-{i:02d}", "experiment": "taxi", "status": "failed" if i == 5 else "succeeded",
                         "source": "sweep", "sweep_id": "s1", "started": f"2024-05-01T10:{i:02d}:00.000+00:00",
                         "params": {"learning_rate": lr, "units": units, "optimizer": "adam"},
                         "metrics": {k: v[-1][1] for k, v in hist.items()}, "history": hist,
@@ -65,7 +65,7 @@ def test_run_compare_in_jupyterlab(jupyter_lab, page, runs_ws):
     page.wait_for_selector(".mlnb-runs tr.rc-row", timeout=60_000)
     page.wait_for_function(f"() => document.querySelectorAll('{CURVES}').length === 3", timeout=30_000)
     assert _count(page, ".mlnb-runs tr.rc-row") == 24
-    best = df[df["status"] == "finished"].sort_values("metrics.val_auc").iloc[-1]["run_id"]
+    best = df[df["status"] == "succeeded"].sort_values("metrics.val_auc").iloc[-1]["run_id"]
     assert page.locator(f"tr.rc-row.rc-best[data-run='{best}'] .rc-star").count() == 1
     assert page.inner_text(".rc-best-id") == best
     assert page.locator(".mlnb-runs tr.rc-row").first.get_attribute("data-run") == best  # sorted by the metric
