@@ -117,7 +117,7 @@ def monitor(spans, # a pattern with {span} (data/spans/{span}/*.csv), a table to
     "Validate, compare and (with a model) evaluate every span; the history as one DataFrame and a verdict per span."
     import pandas as pd
     from mlnb.data.schema import as_schema, deprecate, infer_schema
-    from mlnb.metadata.store import Fingerprints
+    from mlnb.core.files import Fingerprints
     from mlnb.model.monitoring import evaluate_spans
     if model is not None and label is None: raise ParameterError("model= needs label= (the label column)", parameter="label")
     ws = _workspace(workspace)
