@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from mlnb.pipeline.watch import trigger_log
+from mlnb.pipeline.triggers import trigger_log
 from taxi_workspace import mlnb, newest_run_id, run_json, taxi_run
 
 STEPS = ["ingest", "statistics", "schema", "validate", "train", "evaluate", "compare", "push"]

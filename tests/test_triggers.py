@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from mlnb.pipeline.watch import LOG_COLUMNS, trigger_log
+from mlnb.pipeline.triggers import LOG_COLUMNS, trigger_log
 
 MLNB = Path(sys.executable).parent / "mlnb"
 COUNT = ("import mlnb, time\n"
