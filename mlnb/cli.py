@@ -19,7 +19,7 @@ COMMANDS = {
     "runs":     ("mlnb.runs.commands",    "list, show and compare runs"),
     "lineage":  ("mlnb.pipeline.api",     "which execution produced an artifact, from which inputs"),
     "publish":  ("mlnb.publish.site",     "publish a run's executed notebooks as Voila apps and HTML reports"),
-    "serve":    ("mlnb.publish.serve",    "serve a published site with Voila on 127.0.0.1"),
+    "serve":    ("mlnb.publish.serve",    "serve a published site, a notebook or a folder with Voila on 127.0.0.1, offline"),
     "export":   ("mlnb.pipeline.export",  "export a pipeline to a scheduler (Airflow)"),
     "sweep":    ("mlnb.runs.sweep",       "run a notebook over a grid or random search of parameters"),
     "model":    ("mlnb.model.blessing",   "evaluate, bless and push models"),

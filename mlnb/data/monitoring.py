@@ -361,7 +361,7 @@ def tfdv_distances(current, # statistics of the current span
         f.ClearField("drift_comparator"); f.ClearField("skew_comparator")
         if f.type == schema_pb2.BYTES or f.HasField("bool_domain"): f.drift_comparator.infinity_norm.threshold = 1.0
         f.drift_comparator.jensen_shannon_divergence.threshold = 1.0
-    a = validate(current, s, previous=reference)
+    a = validate(current, s, previous=reference, min_examples=0)  # distances only: small spans are judged below
     names = {anomalies_pb2.DriftSkewInfo.Measurement.L_INFTY: "tfdv_linf",
              anomalies_pb2.DriftSkewInfo.Measurement.JENSEN_SHANNON_DIVERGENCE: "tfdv_jsd"}
     out = {}

@@ -4,11 +4,12 @@
 
 # %% ../../nbs/data/15_schema.ipynb #65106d6f
 from __future__ import annotations
-import datetime, importlib.machinery, importlib.util, math, os, shutil, sys, tempfile
+import datetime, importlib.machinery, importlib.util, math, os, shutil, sys
 from pathlib import Path
 from google.protobuf import text_format
 from tensorflow_metadata.proto.v0 import schema_pb2, statistics_pb2
 from ..errors import DataError, SchemaError, missing_dependency
+from ..core.files import atomic_write
 from .statistics import as_stats
 
 # %% auto #0
@@ -110,23 +111,14 @@ def save_schema(schema:Schema, # the schema to write
     p = Path(path)
     if p.is_dir(): p = p / "schema.pbtxt"
     text = text_format.MessageToString(schema)
-    tmp = None
     try:
-        p.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, p.stat().st_mode & 0o777 if p.exists() else 0o644)
         if p.exists() and p.read_text(encoding="utf-8", errors="replace") != text:
             history = p.parent / _HISTORY
             history.mkdir(exist_ok=True)
             stamp = datetime.datetime.now().strftime("%Y%m%dT%H%M%S%f")
             shutil.copy2(p, history / f"{p.stem}.{stamp}{p.suffix}")
-        os.replace(tmp, p)
+        atomic_write(p, text, keep_mode=True)
     except OSError as e:
-        if tmp and os.path.exists(tmp): os.unlink(tmp)
         raise SchemaError(f"{p}: could not save the schema ({e.strerror or e}); the previous file is unchanged",
                           path=str(p)) from None
     return p
@@ -416,9 +408,10 @@ def _set_check(schema, feature, threshold, which) -> Schema:
     "A copy of `schema` with the drift or skew threshold of `feature` set or removed."
     s = copy_schema(schema)
     f = get_feature(s, feature)
-    if threshold is not None and not (isinstance(threshold, (int, float)) and 0 <= threshold <= 1):
-        raise SchemaError(f"{which.split('_')[0]} threshold of '{feature}' must be a number in [0, 1], "
-                          f"got {threshold!r}", feature=feature)
+    if threshold is not None and not (isinstance(threshold, (int, float)) and 0 <= threshold < 1):
+        raise SchemaError(f"{which.split('_')[0]} threshold of '{feature}' must be a number in [0, 1), got "
+                          f"{threshold!r}: distances are at most 1, so a threshold of 1 never fires (None removes "
+                          f"the check)", feature=feature)
     _set_comparator(f, which, None if threshold is None else float(threshold))
     return s
 

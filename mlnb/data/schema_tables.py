@@ -7,7 +7,9 @@ from __future__ import annotations
 import argparse, math
 from google.protobuf import text_format
 from tensorflow_metadata.proto.v0 import schema_pb2
-from .schema import (Schema, as_schema, infer_schema, save_schema, feature_domain, is_deprecated, comparator_threshold)
+from ..errors import SchemaError
+from .schema import (Schema, as_schema, infer_schema, save_schema, feature_domain, is_deprecated, comparator_threshold,
+                              get_feature, is_categorical, set_drift, set_skew)
 
 # %% auto #0
 __all__ = ['format_number', 'schema_frame', 'schema_diff', 'cli_schema']
@@ -182,9 +184,28 @@ def _cli_diff(args) -> int:
     for line in changes: print(line)
     return 1 if changes else 0
 
+def _threshold(text:str) -> float|None:
+    "A threshold from the command line: a number, or none/off to remove the check."
+    if text.lower() in ("none", "off"): return None
+    try: return float(text)
+    except ValueError:
+        raise SchemaError(f"threshold {text!r}: expected a number in [0, 1), or 'none' to remove the check") from None
+
+def _cli_set(check:str):
+    "mlnb schema set-drift / set-skew: set (or remove) one feature's threshold, in place."
+    def run(args) -> int:
+        threshold = _threshold(args.threshold)
+        new = (set_drift if check == "drift" else set_skew)(args.schema, args.feature, threshold)
+        path = save_schema(new, args.schema)
+        metric = "L-infinity distance" if is_categorical(get_feature(new, args.feature)) else "Jensen-Shannon divergence"
+        what = "removed" if threshold is None else f"set to {format_number(threshold)} ({metric})"
+        print(f"{path}: {check} threshold of '{args.feature}' {what}")
+        return 0
+    return run
+
 def cli_schema(parser:argparse.ArgumentParser, # the `mlnb schema` parser
               ) -> None:
-    "Add `mlnb schema infer|show|diff`."
+    "Add `mlnb schema infer|show|diff|set-drift|set-skew`."
     sub = parser.add_subparsers(dest="action", metavar="ACTION")
     p = sub.add_parser("infer", help="infer a schema from statistics or data")
     p.add_argument("source", help="statistics file (stats.pb) or data (CSV, Parquet, TFRecord)")
@@ -200,3 +221,10 @@ def cli_schema(parser:argparse.ArgumentParser, # the `mlnb schema` parser
     p.add_argument("a", help="the old schema.pbtxt")
     p.add_argument("b", help="the new schema.pbtxt")
     p.set_defaults(func=_cli_diff)
+    for check, against in (("drift", "the previous span"), ("skew", "serving data")):
+        p = sub.add_parser(f"set-{check}", help=f"set the {check} threshold of a feature (the largest distance to "
+                                                f"{against} that passes), or 'none' to remove it")
+        p.add_argument("feature", help="a feature of the schema")
+        p.add_argument("threshold", help="a number in [0, 1), or none")
+        p.add_argument("--schema", required=True, help="the schema.pbtxt to change (the old one goes to .schema_history/)")
+        p.set_defaults(func=_cli_set(check))

@@ -4,17 +4,17 @@
 
 # %% ../../nbs/data/10_sources.ipynb #8287ce1d
 from __future__ import annotations
-import csv, glob, gzip, io, os, re, struct, warnings
+import csv, glob, gzip, io, logging, os, re, struct, warnings
 from pathlib import Path
 from typing import Any, Callable, Iterator
 import numpy as np
 import pyarrow as pa
-from ..errors import DataError
+from ..errors import DataError, ParameterError
 
 # %% auto #0
-__all__ = ['FORMATS', 'CSV_BLOCK_BYTES', 'BATCH_ROWS', 'file_format', 'resolve_paths', 'open_binary', 'Retype', 'wider_type',
-           'csv_line_where', 'ConversionWarning', 'frame_to_table', 'Source', 'scan', 'read_table', 'empty_error',
-           'check_columns']
+__all__ = ['FORMATS', 'CSV_BLOCK_BYTES', 'BATCH_ROWS', 'NOISY_PACKAGES', 'CSV_NULL_VALUES', 'file_format', 'quiet_dependencies',
+           'resolve_paths', 'open_binary', 'Retype', 'wider_type', 'check_null_values', 'csv_line_where',
+           'ConversionWarning', 'frame_to_table', 'Source', 'scan', 'read_table', 'empty_error', 'check_columns']
 
 # %% ../../nbs/data/10_sources.ipynb #9d1756e7
 FORMATS = {".csv": "csv", ".csv.gz": "csv", ".tsv": "tsv", ".tsv.gz": "tsv",
@@ -31,6 +31,28 @@ def file_format(path:str # a file name
         if name.endswith(ext): return FORMATS[ext]
     raise DataError(f"{path}: unknown file type; expected one of {', '.join(FORMATS)} "
                     "(or a pandas DataFrame)", path=str(path))
+
+# %% ../../nbs/data/10_sources.ipynb #cf39235d
+NOISY_PACKAGES = ("google", "apache_beam", "tensorflow", "tfx_bsl", "tensorflow_data_validation", "tensorflow_metadata")
+# what Beam's worker processes print on start (they take warning filters from the environment, by exact module)
+_WORKER_WARNINGS = ("ignore::FutureWarning:google.auth.transport.grpc",
+                    "ignore::FutureWarning:google.api_core._python_version_support")
+_BEAM_CHATTER = ("No semi_persistent_directory found", "Discarding unparseable args")
+_quieted = False
+
+def quiet_dependencies() -> None:
+    "Silence the start-up noise of TensorFlow, Beam and Google's clients before mlnb imports them (idempotent)."
+    global _quieted
+    if _quieted: return
+    _quieted = True
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    for package in NOISY_PACKAGES:
+        for category in (FutureWarning, DeprecationWarning):
+            warnings.filterwarnings("ignore", category=category, module=rf"{re.escape(package)}(\.|$)")
+    given = os.environ.get("PYTHONWARNINGS", "")
+    os.environ["PYTHONWARNINGS"] = ",".join([*filter(None, given.split(",")), *_WORKER_WARNINGS])
+    logging.getLogger("apache_beam.runners.portability.local_job_service").addFilter(
+        lambda record: not any(text in record.getMessage() for text in _BEAM_CHATTER))
 
 # %% ../../nbs/data/10_sources.ipynb #f9401d82
 def _is_remote(path:str) -> bool: return "://" in str(path)
@@ -68,6 +90,7 @@ def _known(name:str) -> bool:
 
 def _match_remote(pattern:str) -> list[str]:
     "Files on a Beam filesystem (gs://, s3://, hdfs://) matching `pattern`."
+    quiet_dependencies()
     from apache_beam.io.filesystems import FileSystems
     found = sorted(m.path for r in FileSystems.match([pattern]) for m in r.metadata_list)
     if not found: raise DataError(f"{pattern}: the pattern matches no file", path=pattern)
@@ -76,6 +99,7 @@ def _match_remote(pattern:str) -> list[str]:
 def open_binary(path:str):
     "A binary file object for a local or Beam-filesystem path."
     if _is_remote(path):
+        quiet_dependencies()
         from apache_beam.io.filesystems import FileSystems
         return FileSystems.open(path)
     return open(path, "rb")
@@ -95,6 +119,19 @@ def wider_type(current:str, value:str) -> pa.DataType:
             except ValueError: pass
         return pa.string()
     return _WIDER[current]
+
+# %% ../../nbs/data/10_sources.ipynb #12038a15
+CSV_NULL_VALUES = ("",)  # the CSV fields read as missing by default: only the empty one, as TFDV's CSV reader does
+
+def check_null_values(null_values:str|list|None # extra CSV fields to read as missing, e.g. ["NA", "null"]
+                     ) -> tuple[str, ...]:
+    "The extra null tokens a caller declared, as a tuple of strings; a `ParameterError` for anything else."
+    if null_values is None: return ()
+    values = [null_values] if isinstance(null_values, str) else null_values
+    if not isinstance(values, (list, tuple)) or not all(isinstance(v, str) for v in values):
+        raise ParameterError(f"null_values={null_values!r}: expected a list of strings such as ['NA', 'null']",
+                             parameter="null_values")
+    return tuple(dict.fromkeys(v for v in values if v not in CSV_NULL_VALUES))
 
 # %% ../../nbs/data/10_sources.ipynb #eb717ab2
 def _text(path:str):
@@ -150,8 +187,9 @@ def _check_text(path:str) -> None:
             raise DataError(f"{path}: not UTF-8 text (byte offset {e.start}); expected CSV text", path=path) from None
 
 # %% ../../nbs/data/10_sources.ipynb #596b95f3
-def _csv_batches(path:str, delimiter:str, types:dict, columns:list[str]|None) -> Iterator[pa.RecordBatch]:
-    "Record batches of one CSV file, with the column types forced so far."
+def _csv_batches(path:str, delimiter:str, types:dict, columns:list[str]|None,
+                 null_values:tuple=()) -> Iterator[pa.RecordBatch]:
+    "Record batches of one CSV file, with the column types forced so far; only empty fields and `null_values` are missing."
     import pyarrow.csv as pcsv
     _check_text(path)
     stream = pa.input_stream(path, compression="detect") if not _is_remote(path) else pa.PythonFile(_text(path).buffer)
@@ -159,6 +197,7 @@ def _csv_batches(path:str, delimiter:str, types:dict, columns:list[str]|None) ->
         reader = pcsv.open_csv(stream, read_options=pcsv.ReadOptions(block_size=CSV_BLOCK_BYTES),
                                parse_options=pcsv.ParseOptions(delimiter=delimiter),
                                convert_options=pcsv.ConvertOptions(column_types=types, include_columns=columns,
+                                                                   null_values=[*CSV_NULL_VALUES, *null_values],
                                                                    strings_can_be_null=True))
         names = reader.schema.names
         if len(set(names)) < len(names):
@@ -199,6 +238,7 @@ def _tfrecords(path:str) -> Iterator[bytes]:
 
 def _tfrecord_batches(path:str, columns:list[str]|None) -> Iterator[pa.RecordBatch]:
     "Record batches of tf.Examples from one TFRecord file."
+    quiet_dependencies()
     from tfx_bsl.coders.example_coder import ExamplesToRecordBatchDecoder
     decoder, chunk, n = ExamplesToRecordBatchDecoder(), [], 0
     def decode(records):
@@ -267,13 +307,18 @@ class Source:
     "A table to scan as Arrow record batches: files of one format, or a DataFrame."
     def __init__(self,
                  source, # CSV/Parquet/TFRecord path, glob, directory or list of them; or a pandas DataFrame
-                 columns:list[str]|None=None): # read only these columns
+                 columns:list[str]|None=None, # read only these columns
+                 null_values:list[str]|None=None): # CSV fields to read as missing besides the empty one, e.g. ["NA"]
         self.frame = source if _is_frame(source) else None
         self.paths = [] if self.frame is not None else resolve_paths(source)
         self.format = "dataframe" if self.frame is not None else file_format(self.paths[0])
         self.name = "DataFrame" if self.frame is not None else (
             self.paths[0] if len(self.paths) == 1 else f"{len(self.paths)} {self.format} files")
         self.columns = None if columns is None else list(columns)
+        self.null_values = check_null_values(null_values)
+        if self.null_values and self.format not in ("csv", "tsv"):
+            raise ParameterError(f"null_values={list(self.null_values)}: applies to CSV and TSV text; {self.name} is "
+                                 f"{self.format}, whose missing values are typed", parameter="null_values")
         self.types: dict[str, pa.DataType] = {}  # CSV columns widened after a conversion error
         self.widened: dict[str, tuple] = {}      # column -> (from type, the value that did not fit)
         self.conversions: dict[str, str] = {}    # column -> how a DataFrame column was converted
@@ -296,28 +341,33 @@ class Source:
         first = next(_tfrecord_batches(p, None), None)
         return [] if first is None else first.schema.names
 
-    def batches(self) -> Iterator[pa.RecordBatch]:
-        "Every record batch of the source, in order (raises `Retype` when a CSV column was widened)."
+    def positioned_batches(self) -> Iterator[tuple[tuple[int, int], pa.RecordBatch]]:
+        """Every record batch of the source, in order, with its position `(file index, row offset)`; touches no
+        state but the CSV types, so a reader thread can run it ahead (raises `Retype` when a column was widened)."""
         if self.frame is not None:
             if self._table is None: self._table = frame_to_table(self.frame, self.columns, self.conversions)
             row = 0
             for batch in self._table.to_batches(max_chunksize=BATCH_ROWS):
-                self.position = (0, row); row += batch.num_rows
-                yield batch
+                yield (0, row), batch
+                row += batch.num_rows
             return
         for i, p in enumerate(self.paths):
             row = 0
             for batch in self._file_batches(p):
-                self.position = (i, row)  # file index and row offset of the batch being yielded
+                yield (i, row), batch
                 row += batch.num_rows
-                yield batch
+
+    def batches(self) -> Iterator[pa.RecordBatch]:
+        "Every record batch of the source, in order; `position` is the batch's while it is in hand."
+        for self.position, batch in self.positioned_batches():
+            yield batch
 
     def _file_batches(self, path:str) -> Iterator[pa.RecordBatch]:
         if self.format == "parquet": yield from _parquet_batches(path, self.columns); return
         if self.format == "tfrecord": yield from _tfrecord_batches(path, self.columns); return
         delimiter = "\t" if self.format == "tsv" else ","
         try:
-            for batch in _csv_batches(path, delimiter, self.types, self.columns):
+            for batch in _csv_batches(path, delimiter, self.types, self.columns, self.null_values):
                 if not self.types: self.types = dict(zip(batch.schema.names, batch.schema.types))
                 yield batch
         except Retype as r:
@@ -344,7 +394,7 @@ def scan(source:Source, # what to read
     "Fold every record batch of `source` into a state; start over when a CSV column is widened."
     for _ in range(4 * max(1, len(source.types) or 64)):
         state = begin()
-        items = ((source.position, b) for b in source.batches())
+        items = source.positioned_batches()  # the reader thread never moves `source.position`
         try:
             for position, batch in (_prefetched(items) if prefetch else items):
                 source.position = position
@@ -384,10 +434,11 @@ def _prefetched(items:Iterator, depth:int=2) -> Iterator:
 
 # %% ../../nbs/data/10_sources.ipynb #d1f87ecd
 def read_table(source, # CSV/Parquet/TFRecord path, glob or directory, or a DataFrame
-               columns:list[str]|None=None # read only these columns
+               columns:list[str]|None=None, # read only these columns
+               null_values:list[str]|None=None # CSV fields to read as missing besides the empty one, e.g. ["NA"]
               ):
     "The source as a pandas DataFrame."
-    src = Source(source, columns)
+    src = Source(source, columns, null_values)
     if columns is not None: check_columns(src, columns, "read")
     batches = scan(src, list, lambda acc, b: acc + [b])
     if not batches or sum(b.num_rows for b in batches) == 0: raise empty_error(src)

@@ -4,10 +4,11 @@
 
 # %% ../../nbs/data/14_statistics.ipynb #c66afc17
 from __future__ import annotations
-import os, tempfile
+import os
 from pathlib import Path
 from ..errors import DataError, ParameterError
-from .sources import Source, check_columns, read_table, FORMATS
+from ..core.files import atomic_write
+from .sources import Source, check_columns, read_table, quiet_dependencies, FORMATS
 from .slicing import plan_slices
 from .stats_inprocess import Converter, ConversionWarning, check_sample_rate, inprocess_stats  # ConversionWarning: public here too
 
@@ -44,15 +45,17 @@ def stats(source, # CSV/Parquet/TFRecord path, glob or directory, or a pandas Da
           label:str|None=None, # the label column (TFDV `label_feature`; lift statistics on the Beam backend)
           weight:str|None=None, # a column of example weights (TFDV `weight_feature`)
           sample_rate:float|None=None, # keep this fraction of rows, chosen by a seeded hash of the row position
+          null_values:list[str]|None=None, # CSV fields read as missing besides the empty one, e.g. ["NA", "null"]
           backend:str="auto", # "columnar", "inprocess", "beam" (or one added by `register_backend`), or "auto": columnar unless the input is large or `pipeline_options` are given
           pipeline_options=None # Beam pipeline options: a dict, a list of flags, or `PipelineOptions`
          ):
     "TFDV statistics (`DatasetFeatureStatisticsList`): 'All Examples' first, then one dataset per slice."
+    quiet_dependencies()
     if backend != "auto" and backend not in BACKENDS:
         raise ParameterError(f"backend={backend!r}: expected 'auto', {', '.join(map(repr, BACKENDS))}",
                              parameter="backend")
     check_sample_rate(sample_rate)
-    src = source if isinstance(source, Source) else Source(source)
+    src = source if isinstance(source, Source) else Source(source, null_values=null_values)
     slice_spec = _slice_spec(slice_by)
     for role, cols in (("slice_by", list(slice_spec)), ("label", [label] if label else []),
                        ("weight", [weight] if weight else [])):
@@ -62,7 +65,7 @@ def stats(source, # CSV/Parquet/TFRecord path, glob or directory, or a pandas Da
     slicers, order = plan_slices(src, slice_spec, Converter) if slice_spec else ([], [])
     result = BACKENDS[backend](src, weight=weight, label=label, sample_rate=sample_rate, slicers=slicers,
                                order=order, pipeline_options=pipeline_options)
-    _note_conversions(result, src.conversions)
+    _note_conversions(result, src)
     return result
 
 def _slice_spec(slice_by) -> dict:
@@ -74,13 +77,18 @@ def _slice_spec(slice_by) -> dict:
     raise ParameterError(f"slice_by={slice_by!r}: expected a column name, a list of them, "
                          "or a dict {column: buckets}", parameter="slice_by")
 
-def _note_conversions(result, conversions:dict) -> None:
-    "Record on each converted feature what it was converted from."
+def _note_conversions(result, src:Source) -> None:
+    "Record on each converted feature what was done (`mlnb.converted`): a type conversion, placeholder text read as missing."
+    nulls = ", ".join(repr(v) for v in src.null_values)
     for ds in result.datasets:
         for f in ds.features:
             name = f.path.step[0] if f.path.step else f.name
-            if name in conversions:
-                f.custom_stats.add(name="mlnb.converted", str=conversions[name])
+            notes = [src.conversions[name]] if name in src.conversions else []
+            which = f.WhichOneof("stats")
+            if nulls and which and getattr(f, which).common_stats.num_missing:
+                notes.append(f"empty fields and the text {nulls} read as missing (null_values)")
+            if notes: f.custom_stats.add(name="mlnb.converted", str="; ".join(notes))
+
 
 # %% ../../nbs/data/14_statistics.ipynb #283a6b5b
 def save_stats(statistics, # a `DatasetFeatureStatisticsList`
@@ -90,15 +98,7 @@ def save_stats(statistics, # a `DatasetFeatureStatisticsList`
     from google.protobuf import text_format
     path = Path(path)
     data = text_format.MessageToString(statistics).encode() if _is_text(path) else statistics.SerializeToString()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f: f.write(data)
-        os.replace(tmp_name, path)
-    except BaseException:
-        if os.path.exists(tmp_name): os.unlink(tmp_name)
-        raise
-    return path
+    return atomic_write(path, data)
 
 def _is_text(path) -> bool: return str(path).lower().endswith((".pbtxt", ".txt", ".textproto"))
 
@@ -174,6 +174,8 @@ def cli_stats(parser):
     parser.add_argument("--slice", action="append", metavar="COL", help="slice by this column (repeatable)")
     parser.add_argument("--label", metavar="COL", help="the label column")
     parser.add_argument("--weight", metavar="COL", help="a column of example weights")
+    parser.add_argument("--null-value", action="append", metavar="TEXT",
+                        help="read this CSV text as a missing value, e.g. NA (repeatable; by default only an empty field is missing)")
     parser.add_argument("--sample-rate", type=float, metavar="R", help="keep this fraction of rows (0 < R <= 1)")
     parser.add_argument("--backend", choices=["auto", "columnar", "inprocess", "beam"], default="auto")
     parser.add_argument("--runner", help="Beam runner (DirectRunner, FlinkRunner, SparkRunner, DataflowRunner...)")
@@ -182,7 +184,8 @@ def cli_stats(parser):
         popts = _pipeline_option_list(args)
         backend = "beam" if (popts and args.backend == "auto") else args.backend
         s = stats(args.data, slice_by=args.slice, label=args.label, weight=args.weight,
-                  sample_rate=args.sample_rate, backend=backend, pipeline_options=popts)
+                  sample_rate=args.sample_rate, null_values=args.null_value, backend=backend,
+                  pipeline_options=popts)
         if args.output: save_stats(s, args.output)
         print(f"{args.data}: {_summary(s, args.output)}")
         return 0

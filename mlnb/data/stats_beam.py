@@ -7,7 +7,7 @@ from __future__ import annotations
 import json, os, re, tempfile, uuid
 import pyarrow as pa
 from ..errors import DataError, ParameterError
-from .sources import Source, empty_error, frame_to_table, BATCH_ROWS
+from .sources import Source, empty_error, frame_to_table, quiet_dependencies, BATCH_ROWS
 from .slicing import sample_mask
 
 # %% auto #0
@@ -37,8 +37,9 @@ _RETYPE = re.compile(r"\[mlnb-retype (\{.*?\})\]")
 
 class ReadShard:
     "Beam FlatMap function: one file (or one DataFrame batch) → canonical record batches."
-    def __init__(self, fmt:str, types:dict, widened:dict, sample_rate, weight):
+    def __init__(self, fmt:str, types:dict, widened:dict, sample_rate, weight, null_values:tuple=()):
         self.fmt, self.types, self.widened, self.rate, self.weight = fmt, types, widened, sample_rate, weight
+        self.null_values = null_values
 
     def __call__(self, shard):
         from mlnb.data.sources import Retype
@@ -48,7 +49,7 @@ class ReadShard:
             import pandas as pd
             src, batches = Source(pd.DataFrame()), [(item[0], item[1])]
         else:
-            src = Source(item); src.types, src.widened = dict(self.types), dict(self.widened)
+            src = Source(item, null_values=self.null_values or None); src.types, src.widened = dict(self.types), dict(self.widened)
             batches = _with_rows(src)
         convert = Converter()
         try:
@@ -95,6 +96,7 @@ def beam_stats(src:Source, # what to read
                order=(), # slice keys in display order
                pipeline_options=None): # see `beam_pipeline_options`
     "Statistics of `src` computed by TFDV's `GenerateStatistics` on Apache Beam."
+    quiet_dependencies()
     import apache_beam as beam
     from mlnb.data.stats_inprocess import Converter, tfdv_options, canonicalize
     options = beam_pipeline_options(pipeline_options)
@@ -140,7 +142,7 @@ def _run(src, options, stats_options, weight, sample_rate, order):
     out = f"{out_dir}/stats-{uuid.uuid4().hex}.pb"
     with beam.Pipeline(options=options) as p:
         _ = (p | "Shards" >> beam.Create(shards, reshuffle=False)
-               | "Read" >> beam.FlatMap(ReadShard(src.format, src.types, src.widened, sample_rate, weight))
+               | "Read" >> beam.FlatMap(ReadShard(src.format, src.types, src.widened, sample_rate, weight, src.null_values))
                | "Spread" >> beam.Reshuffle()
                | "Statistics" >> tfdv.GenerateStatistics(stats_options)
                | "Write" >> tfdv.WriteStatisticsToBinaryFile(out))

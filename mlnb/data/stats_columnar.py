@@ -465,10 +465,8 @@ def columnar_stats(src:Source, # what to read (`mlnb.data.sources.Source`)
                   ):
     "TFDV's `DatasetFeatureStatisticsList` of a flat table, computed on Polars without TensorFlow or Beam."
     if src.format == "tfrecord": raise NotColumnar(f"{src.name}: TFRecord files hold tf.Examples (lists)")
-    # Reading ahead in a thread overlaps parsing and counting; but the reader then moves `src.position` on while a
-    # batch is counted, and the row sample and the weight errors need the position of the batch in hand.
-    ahead = (sample_rate is None or sample_rate >= 1) and weight is None
-    acc = scan(src, lambda: _Scan(src, weight, sample_rate, slicers), lambda s, b: s(b), prefetch=ahead)
+    # Reading ahead in a thread overlaps parsing and counting (`scan` keeps `src.position` on the batch in hand).
+    acc = scan(src, lambda: _Scan(src, weight, sample_rate, slicers), lambda s, b: s(b), prefetch=True)
     if acc.rows == 0: raise empty_error(src)
     if acc.kept == 0:
         raise DataError(f"{src.name}: the sample of {sample_rate} kept none of {acc.rows} rows; "

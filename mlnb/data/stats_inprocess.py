@@ -9,7 +9,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from ..errors import DataError, ParameterError
-from .sources import Source, scan, empty_error, csv_line_where
+from .sources import Source, scan, empty_error, csv_line_where, quiet_dependencies
 from .slicing import sample_mask
 
 # %% auto #0
@@ -327,6 +327,7 @@ def inprocess_stats(src:Source, # what to read
                     order # slice names, in the order to return them
                    ):
     "Statistics of `src`, in this process (and its forked helpers): the `\"inprocess\"` backend of `stats`."
+    quiet_dependencies()
     from tensorflow_data_validation.statistics import stats_impl  # imported before helpers fork
     states = []
     def begin():

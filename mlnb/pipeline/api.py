@@ -51,11 +51,12 @@ class Pipeline:
             force:bool=False, # ignore the cache: run every selected step
             parallel:int=1, # how many steps may run at once
             resume:str|None=None, # a failed or interrupted run id to complete (its succeeded steps are kept)
-            log=None # a function taking each progress line; default print
+            log=None, # a function taking each progress line; default print
+            run_id:str|None=None # join the run with this id (or start it): Airflow's tasks, one step each, make one run
            ) -> RunResult:
         "Run the pipeline: steps in dependency order, cached when unchanged, recorded in the metadata store."
         return Runner(self.spec, params=params, only=only, from_step=from_step, force=force, parallel=parallel,
-                      resume=resume, log=log, metadata=self.metadata).run()
+                      resume=resume, log=log, metadata=self.metadata, run_id=run_id).run()
 
     def runs(self) -> list[dict]:
         "This pipeline's runs, newest first (see `mlnb.metadata.lineage.list_runs`)."
@@ -113,13 +114,15 @@ def cli_run(parser:argparse.ArgumentParser):
     parser.add_argument("--force", action="store_true", help="ignore the cache: run every selected step")
     parser.add_argument("--parallel", type=int, default=1, metavar="N", help="run up to N independent steps at once (default 1)")
     parser.add_argument("--resume", metavar="RUN_ID", help="complete a failed or interrupted run, keeping its succeeded steps")
+    parser.add_argument("--run-id", metavar="RUN_ID", help="join the run RUN_ID, or start it under that id: processes that "
+                        "each run some steps (Airflow's tasks) make one run")
     parser.add_argument("--skip-exit-code", type=int, metavar="CODE", help="exit with CODE when every selected step was skipped")
     def run(args):
         if args.parallel < 1: raise PipelineError(f"--parallel {args.parallel}: expected 1 or more")
         pipeline = Pipeline.load(args.spec)
         if threading.current_thread() is threading.main_thread(): signal.signal(signal.SIGTERM, _on_sigterm)
         result = pipeline.run(params=parse_overrides(args.param), only=_split(args.only), from_step=args.from_step,
-                              force=args.force, parallel=args.parallel, resume=args.resume)
+                              force=args.force, parallel=args.parallel, resume=args.resume, run_id=args.run_id)
         if result.status == "interrupted" and threading.current_thread() is threading.main_thread():
             # state is saved; don't wait for the steps' papermill threads (their kernels exit with this process)
             sys.stdout.flush(); sys.stderr.flush(); os._exit(130)
@@ -131,12 +134,21 @@ def _fmt(values:dict, width:int=60) -> str:
     text = ", ".join(f"{k}={json.dumps(v)}" for k, v in (values or {}).items())
     return text if len(text) <= width else text[:width - 1] + "…"
 
-def _print_lineage(node:dict, first:str="", rest:str="", role:str|None=None):
-    "Print a lineage tree: `first` prefixes the artifact's line, `rest` the lines below it."
+def _print_lineage(node:dict, first:str="", rest:str="", role:str|None=None, shown:set|None=None):
+    "Print a lineage tree: `first` prefixes the artifact's line, `rest` the lines below it; each ancestor once, later `(see above)`."
+    shown = set() if shown is None else shown # artifacts and executions printed with their history
     fp = (node.get("fingerprint") or "")[:19]
-    print(f"{first}{node['path']}  ({node['type']}, {fp}…{', ' + role if role else ''})")
+    line = f"{first}{node['path']}  ({node['type']}, {fp}…{', ' + role if role else ''})"
     by = node.get("produced_by")
+    art = ("artifact", node.get("artifact_id") or (node["path"], node.get("fingerprint")))
+    if by and art in shown: print(f"{line}  (see above)"); return
+    print(line)
     if not by: return
+    shown.add(art)
+    ex = ("execution", by.get("execution_id") or (by["step"], by["run_id"]))
+    if ex in shown: # another output of a step already shown (ingest writes four files): no need to repeat its inputs
+        print(f"{rest}produced by step '{by['step']}' in run {by['run_id']} (see above)"); return
+    shown.add(ex)
     print(f"{rest}produced by step '{by['step']}' in run {by['run_id']} ({by['status']}, {by.get('duration') or 0:.1f}s, notebook {by.get('notebook')})")
     if by.get("parameters"): print(f"{rest}parameters: {_fmt(by['parameters'], 100)}")
     if by.get("records"): print(f"{rest}records: {_fmt(by['records'], 100)}")
@@ -147,7 +159,7 @@ def _print_lineage(node:dict, first:str="", rest:str="", role:str|None=None):
     inputs = node.get("inputs") or []
     for i, child in enumerate(inputs):
         last = i == len(inputs) - 1
-        _print_lineage(child, rest + ("└─ " if last else "├─ "), rest + ("   " if last else "│  "), child.get("role"))
+        _print_lineage(child, rest + ("└─ " if last else "├─ "), rest + ("   " if last else "│  "), child.get("role"), shown)
 
 def cli_lineage(parser:argparse.ArgumentParser):
     "Arguments of `mlnb lineage PATH`."

@@ -7,7 +7,7 @@ from __future__ import annotations
 import contextlib, json, os, queue, re, shutil, threading, time
 from dataclasses import dataclass
 from pathlib import Path
-from ..errors import NotebookFailed, PipelineError
+from ..errors import InputError, NotebookFailed, PipelineError
 from ..core.clock import new_run_id, now
 from ..core.files import FileLock, Fingerprints
 from ..exec.cache import env_fingerprint, find_cache_hit, step_cache_key
@@ -15,7 +15,7 @@ from ..exec.ingest import ingest_notebook
 from ..exec.notebook import execute_notebook, notebook_language
 from ..exec.recording import read_records
 from ..exec.run_json import RunRecord, StepResult, read_run_json, write_run_json
-from ..metadata.store import Store
+from ..metadata.store import Store, filter_literal
 from .spec import (PipelineSpec, validate_spec, normalise_overrides, topo_order, descendants, ancestors,
                                 parse_condition, eval_condition)
 
@@ -38,6 +38,11 @@ class RunResult(RunRecord):
 
 def _print(line:str): print(line, flush=True)
 
+def _check_run_id(run_id:str, flag:str):
+    "A run id is a folder name under runs/: letters, digits and `_.:-`, starting with a letter or digit."
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.:-]*", str(run_id)):
+        raise PipelineError(f"{flag} {run_id!r}: not a run id (a folder name under runs/: letters, digits and _.:-)", run_id=run_id)
+
 def _short(records:dict, width:int=70) -> str:
     text = ", ".join(f"{k}={json.dumps(v)}" for k, v in records.items())
     return text if len(text) <= width else text[:width - 1] + "…"
@@ -53,9 +58,13 @@ class Runner:
                  parallel:int=1, # steps at once
                  resume:str|None=None, # a run id to complete (its ran and cached steps are kept)
                  log=None, # a function taking each progress line; default print
-                 metadata=None): # the store setting; default MLNB_METADATA, then the spec's
+                 metadata=None, # the store setting; default MLNB_METADATA, then the spec's
+                 run_id:str|None=None): # join the run with this id, or start it: processes running some steps each make one run
         self.spec, self.ws, self.log = spec, spec.workspace, log or _print
         self.kept = {}
+        if resume and run_id:
+            raise PipelineError("--resume and --run-id cannot be combined: --resume completes a run, --run-id joins one", run_id=run_id)
+        if run_id is not None: _check_run_id(run_id, "--run-id")
         if resume: params, only, from_step, force = self._load_resume(resume, params, only, from_step)
         if isinstance(only, str): only = [only]
         self.plan = validate_spec(spec, params)
@@ -64,7 +73,8 @@ class Runner:
         self.options = {"params": {n: {k: self.plan[n]["inject"][k] for k in v} for n, v in given.items()},
                         "only": only or None, "from_step": from_step, "force": bool(force)}
         self.force, self.parallel = bool(force), max(1, int(parallel or 1))
-        self.run_id = resume or new_run_id()
+        self.run_id = resume or run_id or new_run_id()
+        self.joined = run_id is not None
         self.run_dir = self.ws/"runs"/self.run_id
         self.conditions = {n: parse_condition(spec, n) for n in self.selected}
         if metadata is None and not os.environ.get("MLNB_METADATA"): metadata = spec.metadata
@@ -72,12 +82,13 @@ class Runner:
         self.fps = Fingerprints(self.ws/".mlnb"/"cache"/"fingerprints.json")
         self.env = env_fingerprint(self.ws/".mlnb"/"cache")
         self.results = {n: self.kept.get(n) or StepResult(n) for n in self.selected}
+        self.others = {}  # a joined run's steps that other processes recorded: step -> StepResult
+        self.produced = {}  # step -> {output: fingerprint} as that step of this run recorded them
         self.json_lock, self.external, self.cancelled = threading.Lock(), {}, False
         self.started = self.resumed_started if resume else now()
 
     def _load_resume(self, run_id, params, only, from_step):
-        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.:-]*", str(run_id)):
-            raise PipelineError(f"--resume {run_id!r}: not a run id (a folder name under runs/)", run_id=run_id)
+        _check_run_id(run_id, "--resume")
         f = self.ws/"runs"/run_id/"run.json"
         if not f.is_file(): raise PipelineError(f"--resume {run_id}: no run.json in {f.parent}; `mlnb runs list` shows the runs", run_id=run_id)
         if params or only or from_step:
@@ -98,13 +109,59 @@ class Runner:
         chosen = set(only) if only else ({from_step} | descendants(self.spec, from_step)) if from_step else set(self.spec.steps)
         return [n for n in topo_order(self.spec) if n in chosen]
 
-    def record(self, status:str, ended:str|None=None) -> RunRecord:
-        "The run as run.json holds it now."
-        return RunRecord(self.run_id, self.spec.name, status, self.started, ended, self.spec.spec_path, self.options,
-                         dict(self.results))
+    def record(self, status:str, ended:str|None=None, whole:bool=False) -> RunRecord:
+        "The run as this process sees it now; `whole`: with the steps other processes of a joined run recorded."
+        steps = {n: self.results.get(n) or self.others[n] for n in topo_order(self.spec)
+                 if n in self.results or (whole and n in self.others)}
+        return RunRecord(self.run_id, self.spec.name, status, self.started, ended, self.spec.spec_path, self.options, steps)
 
     def _write_json(self, status:str, ended:str|None=None):
-        with self.json_lock: write_run_json(self.run_dir, self.record(status, ended))
+        with self.json_lock:
+            if not self.joined: write_run_json(self.run_dir, self.record(status, ended)); return
+            with FileLock(self.run_dir/".join.lock"):  # read, merge, write: the other processes' steps are kept
+                with contextlib.suppress(InputError): self._merge(read_run_json(self.run_dir, live=False))
+                if status != "running": status = self._whole_status(status)
+                write_run_json(self.run_dir, self.record(status, ended, whole=True))
+            return status
+
+    def _merge(self, disk:RunRecord):
+        "Take the steps other processes of a joined run recorded (run.json on disk), and the run's start."
+        self.others.update({n: s for n, s in disk.steps.items() if n not in self.results and n in self.spec.steps})
+        self.started = disk.started or self.started
+
+    def _whole_status(self, status:str) -> str:
+        "A joined run's status: this process's, unless a step another process recorded failed or is still running."
+        if status == "interrupted": return status
+        if any(s.status == "failed" for s in self.others.values()): return "failed"
+        if any(s.status == "running" for s in self.others.values()): return "running"
+        return status
+
+    def _join(self):
+        "Join the run under `run_id` (its pipeline and parameters must agree), or start it when nobody has yet."
+        with FileLock(self.run_dir/".join.lock"):
+            if not (self.run_dir/"run.json").is_file():
+                write_run_json(self.run_dir, self.record("running")); return
+            run = read_run_json(self.run_dir, live=False)
+            if run.pipeline != self.spec.name:
+                raise PipelineError(f"--run-id {self.run_id}: that run belongs to pipeline '{run.pipeline}', not '{self.spec.name}'",
+                                    run_id=self.run_id)
+            theirs, mine = run.options.get("params") or {}, self.options["params"]
+            merged = {n: dict(v) for n, v in theirs.items()}
+            for n, values in mine.items():
+                for k, v in values.items():
+                    if k in merged.get(n, {}) and merged[n][k] != v:
+                        raise PipelineError(f"--run-id {self.run_id}: the run has {n}.{k} = {json.dumps(merged[n][k])}, this "
+                                            f"process was given {json.dumps(v)}; one run has one set of parameters",
+                                            run_id=self.run_id, step=n)
+                    merged.setdefault(n, {})[k] = v
+            if merged != mine:  # steps run here use the run's parameters
+                self.plan = validate_spec(self.spec, merged)
+                for n in self.selected: self.results[n].parameters = self.plan[n]["parameters"]
+                self.options["params"] = merged
+            self._merge(run)
+            steps = set(self.others) | set(self.results)
+            self.options["only"] = None if steps >= set(self.spec.steps) else [n for n in topo_order(self.spec) if n in steps]
+            self.options["from_step"] = None
 
     def _finish(self, res:StepResult, status:str, t0:float, artifacts:list=(), reason:str|None=None, error:dict|None=None):
         "Set a step's outcome, record it in the store (one transaction), rewrite run.json and log it."
@@ -120,8 +177,8 @@ class Runner:
 
     def _upstream_state(self, u:str) -> tuple[str, dict, str|None, str]:
         "(status, records, cache_key, where) of step `u`, from this run or the store."
-        if u in self.results:
-            r = self.results[u]
+        if u in self.results or u in self.others:
+            r = self.results.get(u) or self.others[u]
             return r.status, r.records, r.cache_key, "in this run"
         if u not in self.external: self.external[u] = self.store.last_execution(self.spec.name, u)
         ex = self.external[u]
@@ -150,6 +207,10 @@ class Runner:
                 fps = {o: self.fps(self.ws/o) for o in self.spec.steps[u].outputs}
                 gone = [o for o, fp in fps.items() if fp is None]
                 if gone: return self._finish(res, "skipped", t0, reason=f"output {gone[0]} of upstream step '{u}' is missing")
+                changed = [o for o, fp in self._produced(u, where).items() if fps.get(o) not in (None, fp)]
+                if changed:
+                    return self._finish(res, "failed", t0, reason=f"output {changed[0]} of upstream step '{u}' changed since "
+                                        f"that step of run {self.run_id} wrote it (did another run overwrite it?); run '{u}' again")
                 upstream[u] = fps or {"cache_key": key}
                 artifacts += [{"path": o, "fingerprint": fp, "role": f"upstream:{u}"} for o, fp in fps.items()]
             if self.conditions.get(name) is not None:
@@ -167,7 +228,8 @@ class Runner:
                 ex, nb = hit
                 if nb.resolve() != out.resolve(): shutil.copyfile(nb, out)
                 res.records = ex.get("records") or {}
-                artifacts += [{"path": o, "fingerprint": self.fps(self.ws/o), "role": "output"} for o in s.outputs]
+                self.produced[name] = {o: self.fps(self.ws/o) for o in s.outputs}
+                artifacts += [{"path": o, "fingerprint": fp, "role": "output"} for o, fp in self.produced[name].items()]
                 artifacts.append({"path": res.notebook, "fingerprint": self.fps(out), "role": "executed_notebook"})
                 return self._finish(res, "cached", t0, artifacts, reason=f"same cache key as run {ex['run_id']}")
             self.log(f"{time.strftime('%H:%M:%S')}  {name:<16} running")
@@ -184,8 +246,18 @@ class Runner:
             if gone:
                 return self._finish(res, "failed", t0, artifacts, reason=f"step '{name}' finished without writing its declared output {gone[0]}")
             artifacts += [{"path": o, "fingerprint": fp, "role": "output"} for o, fp in outs.items()]
+            self.produced[name] = outs
             self._finish(res, "ran", t0, artifacts)
         finally: lock.release()
+
+    def _produced(self, u:str, where:str) -> dict:
+        "{output: fingerprint} as step `u` of this run recorded them (from the store when another process ran it)."
+        if u not in self.produced:
+            if where != "in this run": return {}
+            q = f"properties.run_id.string_value = {filter_literal(self.run_id)} AND properties.step.string_value = {filter_literal(u)}"
+            ex = next(iter(self.store.executions(q, limit=1)), None)
+            self.produced[u] = {a["path"]: a["fingerprint"] for a in (ex or {}).get("artifacts", []) if a["role"] == "output"}
+        return self.produced[u]
 
     def _execute(self, name:str, out:Path) -> dict|None:
         "Run the step's notebook into `out`; None when it succeeded, else the error (message, ename, evalue, cell_index, exec_count)."
@@ -244,14 +316,18 @@ class Runner:
 
     def run(self) -> RunResult:
         "Run the selected steps; returns the RunResult (a failed step does not raise: see `RunResult.raise_on_failure`)."
-        lock = FileLock(self.run_dir/".lock")
+        lock = FileLock(self.run_dir/".lock", shared=self.joined)  # processes joining one run share it
         if not lock.acquire(wait=False):
             raise PipelineError(f"run {self.run_id} is still running in another process", run_id=self.run_id)
+        try:
+            if self.joined: self._join()
+        except BaseException: lock.release(); raise
         t0, status = time.monotonic(), "interrupted"
         try:
             self.store.start_run(self.run_id, self.spec.name, self.spec.spec_path, self.started, self.options)
             self._write_json("running")
-            what = f"resuming run {self.run_id} (kept: {', '.join(self.kept) or 'nothing'})" if self.kept else f"run {self.run_id}"
+            what = (f"resuming run {self.run_id} (kept: {', '.join(self.kept) or 'nothing'})" if self.kept else
+                    f"joining run {self.run_id} ({', '.join(self.others)} recorded)" if self.others else f"run {self.run_id}")
             self.log(f"mlnb run: pipeline '{self.spec.name}', {what}: {len(self.selected)} step(s), parallel {self.parallel}")
             self._schedule()
             status = "failed" if any(r.status == "failed" for r in self.results.values()) else "succeeded"
@@ -262,8 +338,8 @@ class Runner:
         finally:
             ended = now()
             with contextlib.suppress(Exception): self.fps.save()
-            self._write_json(status, ended)
-            with contextlib.suppress(Exception): self.store.finish_run(self.run_id, status, ended)
+            whole = self._write_json(status, ended) or status  # a joined run's status counts the other processes' steps
+            with contextlib.suppress(Exception): self.store.finish_run(self.run_id, whole, ended)
             lock.release()
         rec = self.record(status, ended)
         result = RunResult(**{k: getattr(rec, k) for k in RunRecord.__dataclass_fields__}, workspace=self.ws,

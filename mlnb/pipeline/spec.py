@@ -10,10 +10,11 @@ from pathlib import Path
 from ..errors import PipelineError
 
 # %% auto #0
-__all__ = ['TRIGGER_KINDS', 'SPAN_KINDS', 'MONITOR_OPTIONS', 'StepSpec', 'PipelineSpec', 'load_spec', 'MonitorSpec',
-           'TriggerSpec', 'parse_monitor', 'parse_triggers', 'topo_order', 'ancestors', 'descendants', 'read_notebook',
-           'cell_source', 'source_hash', 'inspect_parameters', 'CliText', 'coerce_value', 'parse_overrides',
-           'parse_condition', 'eval_condition', 'normalise_overrides', 'validate_spec']
+__all__ = ['SCHEDULE_PRESETS', 'TRIGGER_KINDS', 'SPAN_KINDS', 'MONITOR_OPTIONS', 'StepSpec', 'PipelineSpec', 'check_schedule',
+           'load_spec', 'MonitorSpec', 'TriggerSpec', 'parse_monitor', 'parse_triggers', 'topo_order', 'ancestors',
+           'descendants', 'read_notebook', 'cell_source', 'source_hash', 'inspect_parameters', 'CliText',
+           'coerce_value', 'parse_overrides', 'parse_condition', 'eval_condition', 'normalise_overrides',
+           'validate_spec']
 
 # %% ../../nbs/pipeline/50_spec.ipynb #01bc18c9
 @dataclass
@@ -38,6 +39,7 @@ class PipelineSpec:
     metadata: object = None
     monitor: MonitorSpec|None = None  # the `monitor:` section: where spans arrive, how they are monitored
     triggers: dict = field(default_factory=dict)  # name -> TriggerSpec, from the `triggers:` section
+    schedule: str|None = None  # a cron expression or preset (@daily) for schedulers
 
     @property
     def workspace(self) -> Path: return self.path.parent
@@ -51,7 +53,22 @@ class PipelineSpec:
 
 # %% ../../nbs/pipeline/50_spec.ipynb #5c7456f0
 _STEP_KEYS = {"notebook", "parameters", "upstream", "outputs", "inputs", "when", "timeout"}
-_TOP_KEYS = {"name", "steps", "kernel", "metadata", "description", "monitor", "triggers"}
+_TOP_KEYS = {"name", "steps", "kernel", "metadata", "description", "schedule", "monitor", "triggers"}
+SCHEDULE_PRESETS = ("@once", "@hourly", "@daily", "@weekly", "@monthly", "@quarterly", "@yearly", "@annually")
+
+def check_schedule(value, # a `schedule:` value
+                   where:str="schedule" # named in the error
+                  ) -> str:
+    "A cron expression (5 fields: minute hour day-of-month month day-of-week, each in range) or a preset such as `@daily`."
+    text = value.strip() if isinstance(value, str) else ""
+    fields = text.split()
+    if text in SCHEDULE_PRESETS: return text
+    if len(fields) == 5 and all(re.fullmatch(r"[0-9A-Za-z*/,?#LW-]+", f) for f in fields):
+        try: from croniter import croniter  # a requirement; ranges (minute 61, hour 25) are checked when it is there
+        except ImportError: return text
+        if croniter.is_valid(text): return text
+    raise PipelineError(f"{where} {value!r}: expected a cron expression of 5 fields (minute hour day month weekday, "
+                        f"e.g. '0 3 * * *') or one of {', '.join(SCHEDULE_PRESETS)}", schedule=str(value))
 
 def _rel_path(spec, step:str, key:str, value) -> str:
     if not isinstance(value, str) or not value.strip():
@@ -90,6 +107,7 @@ def load_spec(path:str|Path # pipeline.yaml, or the folder holding it
     if unknown: raise spec.error(f"unknown key(s) {', '.join(sorted(map(str, unknown)))}; expected {', '.join(sorted(_TOP_KEYS))}")
     spec.name, spec.kernel, spec.metadata = str(data.get("name") or spec.name), str(data.get("kernel") or "python3"), data.get("metadata")
     if not re.fullmatch(r"[A-Za-z0-9_.-]+", spec.name): raise spec.error(f"pipeline name '{spec.name}' may use letters, digits, _ . - only")
+    if data.get("schedule") is not None: spec.schedule = check_schedule(data["schedule"], f"{path.name}: `schedule`")
     for name, s in data["steps"].items():
         if not isinstance(name, str) or not name.isidentifier():
             raise spec.error(f"step name {name!r} must be an identifier (letters, digits, _)", str(name))
@@ -193,15 +211,12 @@ def parse_monitor(spec:PipelineSpec, data) -> MonitorSpec|None:
 
 # %% ../../nbs/pipeline/50_spec.ipynb #006fe278
 def _check_cron(spec, where:str, cron, timezone) -> None:
-    if not isinstance(cron, str) or not cron.strip():
-        raise spec.error(f"{where}: `cron` must be a cron expression such as '0 3 * * *', found {cron!r}")
-    try: from croniter import croniter
-    except ImportError:
-        from mlnb.errors import missing_dependency
-        raise missing_dependency("croniter", "schedule triggers")
+    "A schedule trigger's `cron` (see `check_schedule`), which croniter must be able to step through, and its time zone."
+    from croniter import croniter  # a requirement of mlnb
+    check_schedule(cron, f"{spec.path.name}: {where}: `cron`")
     if not croniter.is_valid(cron):
-        raise spec.error(f"{where}: cron {cron!r} is not a valid cron expression; expected five fields (minute hour "
-                         "day-of-month month day-of-week) such as '0 3 * * *', or a preset such as @daily", cron=cron)
+        raise spec.error(f"{where}: `cron` {cron!r} has no times to fire at; use a cron expression such as '0 3 * * *' "
+                         "or @hourly, @daily, @weekly, @monthly, @yearly", cron=cron)
     if timezone is not None:
         from zoneinfo import ZoneInfo
         try: ZoneInfo(str(timezone))
@@ -235,25 +250,20 @@ def parse_triggers(spec:PipelineSpec, data) -> dict:
                 setattr(ts, k, t[k])
         for k in ("above", "below", "share"):
             if t.get(k) is not None: setattr(ts, k, _number(spec, where, k, t[k]))
-        if ts.against not in ("previous", "baseline"):
-            raise spec.error(f"{where}: `against` must be previous or baseline, found {ts.against!r}", trigger=name)
         if ts.share is not None: _number(spec, where, "share", ts.share, 0, 1)
         if kind == "p_value": _number(spec, where, "below", ts.below, 0, 1)
-        if kind == "drift" and ts.share is not None and ts.feature is not None:
-            raise spec.error(f"{where}: `share` judges the whole span, `feature` one feature; give one of them", trigger=name)
-        if kind == "drift" and (ts.measurement is None) != (ts.above is None):
-            raise spec.error(f"{where}: `measurement` and `above` go together (a measurement of `feature` and its "
-                             "threshold); without them the monitor's verdict decides", trigger=name)
-        if kind == "drift" and ts.measurement is not None and ts.feature is None:
-            raise spec.error(f"{where}: `measurement` needs `feature` (the feature it measures)", trigger=name)
-        if kind == "metric" and (ts.below is None) == (ts.above is None):
-            raise spec.error(f"{where}: give `below:` (a metric that should stay high, such as auc) or `above:` (one "
-                             "that should stay low, such as log_loss)", trigger=name)
+        for wrong, why in ((ts.against not in ("previous", "baseline"), f"`against` must be previous or baseline, found {ts.against!r}"),
+                           (kind == "drift" and None not in (ts.share, ts.feature), "`share` judges the whole span, `feature` one feature; give one of them"),
+                           (kind == "drift" and (ts.measurement is None) != (ts.above is None), "`measurement` and `above` go together (a "
+                            "measurement of `feature` and its threshold); without them the monitor's verdict decides"),
+                           (kind == "drift" and ts.measurement is not None and ts.feature is None, "`measurement` needs `feature`"),
+                           (kind == "metric" and (ts.below is None) == (ts.above is None), "give `below:` (a metric that should "
+                            "stay high, such as auc) or `above:` (one that should stay low, such as log_loss)")):
+            if wrong: raise spec.error(f"{where}: {why}", trigger=name)
         if kind == "anomalies" and ts.above is None: ts.above = 0.0
         if kind == "schedule": _check_cron(spec, where, ts.cron, ts.timezone)
-        params = t.get("parameters") or {}
-        if not isinstance(params, dict): raise spec.error(f"{where}: `parameters` must be a mapping of step.name: value", trigger=name)
-        ts.parameters = dict(params)
+        ts.parameters = t.get("parameters") or {}
+        if not isinstance(ts.parameters, dict): raise spec.error(f"{where}: `parameters` must be a mapping of step.name: value", trigger=name)
         if kind in SPAN_KINDS and spec.monitor is None:
             raise spec.error(f"{where} (on: {kind}) needs a `monitor:` section with `spans:` (where the spans arrive)", trigger=name)
         if kind == "metric" and (spec.monitor.label is None or spec.monitor.model is None):

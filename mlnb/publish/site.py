@@ -10,8 +10,9 @@ from pathlib import Path
 from ..errors import InputError, MlnbError
 
 # %% auto #0
-__all__ = ['TEMPLATES', 'RECORD_MIME', 'WIDGET_MIME', 'LIVE_TAG', 'find_run', 'Replay', 'app_notebook', 'external_refs',
-           'strip_external', 'report_html', 'index_html', 'dashboard', 'publish', 'cli_publish']
+__all__ = ['TEMPLATES', 'RECORD_MIME', 'WIDGET_MIME', 'LIVE_TAG', 'PUBLISH_HELP', 'find_run', 'widget_note', 'Replay',
+           'widget_state', 'app_notebook', 'external_refs', 'strip_external', 'report_html', 'index_html', 'dashboard',
+           'publish', 'cli_publish']
 
 # %% ../../nbs/publish/70_site.ipynb #bbe36e34
 TEMPLATES = Path(importlib.util.find_spec("mlnb").origin).parent / "templates"
@@ -64,27 +65,60 @@ def _read(nb) -> "nbformat.NotebookNode":
     import copy, nbformat
     return copy.deepcopy(nb) if isinstance(nb, dict) else nbformat.read(str(nb), as_version=4)
 
-def _shown(data:dict) -> dict:
-    "The part of a mime bundle worth re-displaying: a widget's static HTML fallback, nothing for records."
+def _source_name(nb) -> str|None:
+    "The file name of the notebook papermill executed to produce `nb` (the step's notebook), if recorded."
+    return Path(nb.metadata.get("papermill", {}).get("input_path") or "").name or None
+
+def _shown(data:dict, # a display output's mime bundle
+           note:str="", # HTML put above a widget's static view (see `widget_note`)
+          ) -> dict:
+    "The part of a mime bundle worth re-displaying: a widget's static HTML fallback under `note`, nothing for records."
     if RECORD_MIME in data: return {}
-    if WIDGET_MIME in data: return {"text/html": data["text/html"]} if "text/html" in data else {}
+    if WIDGET_MIME in data: return {"text/html": note + data.get("text/html", "")} if "text/html" in data or note else {}
     return dict(data)
+
+# %% ../../nbs/publish/70_site.ipynb #49cef919
+_NOTE_STYLE = "margin:4px 0;padding:6px 10px;font:13px system-ui,-apple-system,'Segoe UI',sans-serif;border-left:3px solid"
+_NOTE_COLORS = {"live": "#1976d2;background:#e3f2fd;color:#0d47a1", "static": "#f9a825;background:#fff8e1;color:#4e342e"}
+
+def widget_note(state:str, # "live": its cell re-runs in the dashboard; "static": untagged; "failed": tagged but did not complete
+                notebook:str|None=None, # the step's notebook, named in the advice
+               ) -> str:
+    "The note above a widget's static view: why it is static, and how to make it live (the `live` tag)."
+    if state not in ("live", "static", "failed"): raise InputError(f"widget state {state!r}: expected live, static or failed", state=state)
+    where = f"<code>{html.escape(notebook)}</code>" if notebook else "the step's notebook"
+    if state == "live":
+        text = ("<b>Interactive widget</b>: its cell is tagged <code>live</code>, so it runs live in this step's dashboard "
+                "(<code>mlnb serve</code>); below, its static view.")
+    elif state == "failed":
+        text = (f"<b>Static view.</b> This widget's cell in {where} is tagged <code>live</code> but did not complete when "
+                "the pipeline ran, so the dashboard shows what the run left. Fix the cell, run the pipeline and "
+                "<code>mlnb publish</code> again.")
+    else:
+        text = ("<b>Static view</b> of the run: this widget was drawn when the pipeline ran and its kernel has ended, so it "
+                f"does not answer clicks. To make it interactive, tag its cell <code>live</code> in {where}, then run the "
+                "pipeline and <code>mlnb publish</code> again: a dashboard re-runs its <code>live</code> cells when it opens.")
+    kind = "live" if state == "live" else "static"
+    return (f'<div class="mlnb-widget-note mlnb-{kind}-note" data-widget-state="{state}" '
+            f'style="{_NOTE_STYLE} {_NOTE_COLORS[kind]}">{text}</div>')
 
 # %% ../../nbs/publish/70_site.ipynb #ce0ae435
 class Replay:
     "Re-display the stored outputs of an executed notebook's cells."
     def __init__(self, path:str|Path): # the executed notebook
         self.nb = _read(path)
+        self.source = _source_name(self.nb)
 
     def show(self, index:int): # a code cell's position in the notebook
-        "Display the outputs cell `index` had when the run executed it."
+        "Display the outputs cell `index` had when the run executed it; a widget as its static view under a note."
         from IPython.display import publish_display_data
-        for out in self.nb.cells[index].get("outputs", []):
+        cell = self.nb.cells[index]
+        for out in cell.get("outputs", []):
             kind = out.get("output_type")
             if kind == "stream" and out.get("name") != "stderr": # warnings and logs stay in the notebook
                 sys.stdout.write(out.get("text", "")); sys.stdout.flush()
             elif kind in ("display_data", "execute_result"):
-                data = _shown(out.get("data", {}))
+                data = _shown(out.get("data", {}), widget_note(widget_state(cell), self.source))
                 if data: publish_display_data(data, out.get("metadata", {}))
             elif kind == "error": # shown as an error box (Voila hides the stderr stream of a kernel)
                 text = "\n".join(out.get("traceback", [])) or f"{out.get('ename')}: {out.get('evalue')}"
@@ -97,11 +131,16 @@ def _ran(cell) -> bool:
     failed = any(o.get("output_type") == "error" for o in cell.get("outputs", []))
     return status in (None, "completed") and cell.get("execution_count") is not None and not failed
 
+def widget_state(cell) -> str:
+    "How a dashboard shows this code cell's widgets: 'live' (tagged `live`, ran: it re-runs), 'failed' (tagged, did not complete) or 'static'."
+    if LIVE_TAG not in cell.metadata.get("tags", []): return "static"
+    return "live" if _ran(cell) else "failed"
+
 def _visible(out) -> bool:
-    "Whether a dashboard shows an output: not stderr (warnings, logs), not records, widgets by their fallback."
-    kind = out.get("output_type")
+    "Whether a dashboard shows an output: not stderr (warnings, logs), not records; a widget always (its note at least)."
+    kind, data = out.get("output_type"), out.get("data", {})
     if kind == "stream": return out.get("name") != "stderr"
-    return kind == "error" or bool(_shown(out.get("data", {})))
+    return kind == "error" or WIDGET_MIME in data or bool(_shown(data))
 
 def _has_visible(cell) -> bool:
     "Whether replaying a code cell would show anything."
@@ -149,9 +188,6 @@ def strip_external(page:str # an HTML page
     return _CSS_EXTERNAL.sub("url(about:blank", page)
 
 # %% ../../nbs/publish/70_site.ipynb #20144cd4
-_LIVE_NOTE = ('<div class="mlnb-live-note">Interactive widget: it runs live in this step\'s Voila app '
-              '(<code>mlnb serve</code>); below, its static view.</div>')
-
 def report_html(executed, # executed notebook: path or notebook node
                 title:str|None=None, # the page title; default the notebook's name
                ) -> str:
@@ -159,14 +195,15 @@ def report_html(executed, # executed notebook: path or notebook node
     from nbconvert import HTMLExporter
     import nbformat
     nb = _read(executed)
+    source = _source_name(nb)
     for cell in nb.cells:
         if cell.cell_type != "code": continue
         kept = []
         for out in cell.get("outputs", []):
             data = out.get("data", {})
             if RECORD_MIME in data or (out.get("output_type") == "stream" and out.get("name") == "stderr"): continue
-            if WIDGET_MIME in data: # the widget's static HTML fallback (if any) under a note
-                out = nbformat.v4.new_output("display_data", data={"text/html": _LIVE_NOTE + data.get("text/html", "")})
+            if WIDGET_MIME in data: # the widget's static HTML fallback (if any) under a note: live here or not, and why
+                out = nbformat.v4.new_output("display_data", data=_shown(data, widget_note(widget_state(cell), source)))
             kept.append(out)
         cell.outputs = kept
     nb.metadata.pop("widgets", None)
@@ -186,10 +223,10 @@ def _fmt_value(v) -> str:
     if isinstance(v, bool): return str(v)
     if isinstance(v, float): return f"{v:.4g}"
     if isinstance(v, dict) and all(not isinstance(x, (dict, list)) for x in v.values()):
-        s = ", ".join(f"{k} {_fmt_value(x)}" for k, x in v.items())
+        s = ", ".join(f"{k} {_fmt_value(x)}" for k, x in sorted(v.items(), key=lambda kv: str(kv[0])))
         return s if len(s) <= 120 else s[:117] + "..."
     if isinstance(v, (dict, list)):
-        s = json.dumps(v, default=str)
+        s = json.dumps(v, default=str, sort_keys=True)
         return s if len(s) <= 120 else s[:117] + "..."
     return str(v)
 
@@ -197,6 +234,21 @@ def _fmt_duration(v) -> str:
     "Seconds as `2.3 s` or `1 min 04 s`."
     if not isinstance(v, (int, float)): return ""
     return f"{v:.1f} s" if v < 60 else f"{int(v // 60)} min {int(v % 60):02d} s"
+
+def _arg(v) -> str:
+    "A parameter value as `-p` takes it on a command line."
+    import shlex
+    return shlex.quote(v) if isinstance(v, str) else json.dumps(v, default=str)
+
+def _run_command(run:dict) -> str:
+    "The `mlnb run` command line that repeats a run's choices: `-p STEP.NAME=VALUE` per override, `--only`, `--from`, `--force`."
+    opts = run.get("options") or {}
+    parts = ["mlnb run", str(run.get("spec") or "pipeline.yaml")]
+    parts += [f"-p {step}.{k}={_arg(v)}" for step, values in (opts.get("params") or {}).items() for k, v in values.items()]
+    if opts.get("only"): parts.append(f"--only {','.join(opts['only'])}")
+    if opts.get("from_step"): parts.append(f"--from {opts['from_step']}")
+    if opts.get("force"): parts.append("--force")
+    return " ".join(parts)
 
 # %% ../../nbs/publish/70_site.ipynb #0da6eab4
 _INDEX_CSS = """
@@ -212,6 +264,8 @@ _INDEX_CSS = """
 .mlnb-index td:nth-child(4) { width: 45%; }
 .mlnb-index td:nth-child(5) { white-space: nowrap; }
 .mlnb-index a { color: #1565c0; }
+.mlnb-index .mlnb-params { color: #6a1b9a; font-size: 12px; }
+.mlnb-index .mlnb-command code { background: #f5f5f5; padding: 1px 4px; }
 .mlnb-index .mlnb-warn { color: #8d6e00; background: #fff8e1; padding: 4px 8px; margin-bottom: 6px; }
 """
 
@@ -224,14 +278,18 @@ def index_html(run:dict, # a run's `run.json`, as published (steps carry `site` 
     counts = {}
     for info in steps.values(): counts[info.get("status", "?")] = counts.get(info.get("status", "?"), 0) + 1
     summary = ", ".join(f"{n} {s}" for s, n in counts.items())
+    overrides = (run.get("options") or {}).get("params") or {}
     rows = []
     for name, info in steps.items():
         status = info.get("status", "?")
         badge = f'<span class="mlnb-status" style="background:{_STATUS_COLORS.get(status, "#424242")}">{e(status)}</span>'
         why = info.get("reason") or (info.get("error") if status == "failed" else None)
         if why: badge += f'<div class="mlnb-reason">{e(str(why))[:300]}</div>'
-        metrics = " ".join(f'<span class="mlnb-metric"><b>{e(str(k))}</b> {e(_fmt_value(v))}</span>'
-                           for k, v in (info.get("records") or {}).items())
+        metrics = " ".join(f'<span class="mlnb-metric"><b>{e(str(k))}</b> {e(_fmt_value(v))}</span>' # by name: stable across runs
+                           for k, v in sorted((info.get("records") or {}).items()))
+        given = overrides.get(name) or {}
+        params = (f'<div class="mlnb-params" title="set with -p for this run">-p {e(", ".join(f"{k}={_arg(v)}" for k, v in given.items()))}</div>'
+                  if given else "")
         site = info.get("site", {})
         links = []
         if mode == "voila" and site.get("app"): links.append(f'<a href="{e(site["app"])}">dashboard</a>')
@@ -239,7 +297,7 @@ def index_html(run:dict, # a run's `run.json`, as published (steps carry `site` 
             href = f'../files/{site["report"]}' if mode == "voila" else site["report"]
             links.append(f'<a href="{e(href)}" target="_blank">report</a>')
         if mode == "static" and site.get("notebook"): links.append(f'<a href="{e(site["notebook"])}">notebook</a>')
-        rows.append(f'<tr data-step="{e(name)}" data-status="{e(status)}"><td><b>{e(name)}</b></td><td>{badge}</td>'
+        rows.append(f'<tr data-step="{e(name)}" data-status="{e(status)}"><td><b>{e(name)}</b>{params}</td><td>{badge}</td>'
                     f'<td>{_fmt_duration(info.get("duration")) if status in ("ran", "cached", "failed") else ""}</td><td>{metrics}</td><td>{" · ".join(links)}</td></tr>')
     title = f'{e(str(run.get("pipeline") or "pipeline"))} — run {e(str(run.get("run_id", "")))}'
     when = " → ".join(e(str(run[k])) for k in ("started", "ended") if run.get(k))
@@ -248,7 +306,9 @@ def index_html(run:dict, # a run's `run.json`, as published (steps carry `site` 
                    for path, note in notes.items())
     return (f'<div class="mlnb-index"><style>{_INDEX_CSS}</style><h1>{title}</h1>'
             f'<div class="mlnb-sub">status <b>{e(str(run.get("status", "?")))}</b> · {e(summary)}'
-            f'{" · " + when if when else ""}</div>{warn}'
+            f'{" · " + when if when else ""}</div>'
+            f'<div class="mlnb-sub mlnb-command">run as <code>{e(_run_command(run))}</code>'
+            f'{"" if overrides else " (the parameters in the pipeline file, none set with -p)"}</div>{warn}'
             '<table><thead><tr><th>step</th><th>status</th><th>duration</th><th>recorded</th><th>open</th></tr></thead>'
             f'<tbody>{"".join(rows)}</tbody></table></div>')
 
@@ -370,8 +430,23 @@ def publish(run:str|Path="latest", # a run id, `latest`, or a run folder
     return site
 
 # %% ../../nbs/publish/70_site.ipynb #1196af8e
+PUBLISH_HELP = """\
+The site (WORKSPACE/site/RUN_ID/ by default) holds, per executed step, a Voila dashboard (apps/STEP.ipynb) and a
+static HTML report (reports/STEP.html), and an index of the run: each step's status, duration, recorded values,
+and the -p parameters the run was given. Open index.html as a file, or serve the dashboards: mlnb serve SITE.
+
+A dashboard shows the step as the run executed it: outputs are replayed, nothing is computed again. Widgets are
+a static snapshot, under a note saying so, unless their cell carries the tag `live`: live cells (and the
+parameters cell) re-run when the dashboard opens, in a snapshot of the run's outputs (SITE/artifacts/), so their
+widgets answer clicks. Tag a cell in JupyterLab: Property Inspector (gears icon, right sidebar) > Cell Tags >
+Add Tag > live; in the notebook's JSON: "metadata": {"tags": ["live"]}. Tag the cells a view needs (imports, the
+cell that builds a widget from files the run wrote), never cells that train or push."""
+
 def cli_publish(parser):
     "`mlnb publish RUN_ID [--workspace DIR] [-o OUT]`"
+    import argparse, textwrap
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.epilog = "\n\n".join(textwrap.fill(p, 88) for p in PUBLISH_HELP.split("\n\n"))
     parser.add_argument("run", metavar="RUN_ID", help="a run id, 'latest', or a run folder")
     parser.add_argument("--workspace", "-w", default=".", help="the pipeline's folder or its pipeline.yaml (default: .)")
     parser.add_argument("-o", "--out", default=None, help="site folder (default: WORKSPACE/site/RUN_ID)")

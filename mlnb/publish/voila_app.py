@@ -4,7 +4,7 @@
 
 # %% ../../nbs/publish/72_voila_app.ipynb #caafadb8
 from __future__ import annotations
-import sys
+import logging, sys
 from functools import partial
 from pathlib import Path
 from tornado import web
@@ -14,7 +14,7 @@ from voila.static_file_handler import AllowListFileHandler
 from .serve import GUARD_CELL
 
 # %% auto #0
-__all__ = ['TokenFileHandler', 'prelaunch', 'MlnbVoila', 'main']
+__all__ = ['TokenFileHandler', 'prelaunch', 'quiet_own_address', 'MlnbVoila', 'main']
 
 # %% ../../nbs/publish/72_voila_app.ipynb #bfed4c1a
 class TokenFileHandler(JupyterHandler, AllowListFileHandler):
@@ -47,13 +47,18 @@ def prelaunch(req, # the request handler rendering the notebook
     return notebook
 
 # %% ../../nbs/publish/72_voila_app.ipynb #1a21ebf7
+def quiet_own_address(record:logging.LogRecord) -> bool:
+    "A logging filter: False for Voila's own 'Voilà is running at' line (`mlnb serve` prints the address to open)."
+    return "is running at" not in record.getMessage()
+
 class MlnbVoila(Voila):
-    "Voila with `TokenFileHandler` for `/voila/files/` and `prelaunch` as its prelaunch hook."
+    "Voila with `TokenFileHandler` for `/voila/files/`, `prelaunch` as its prelaunch hook, and no address of its own in the log."
     def initialize(self, argv=None):
         super().initialize(argv)
         root = Path(self.root_dir).resolve()
         self.voila_configuration.prelaunch_hook = partial(prelaunch, root=root,
                                                           guard=not self.voila_configuration.show_tracebacks)
+        self.log.addFilter(quiet_own_address)
 
     def init_handlers(self) -> list:
         return [(h[0], TokenFileHandler, *h[2:]) if h[1] is AllowListFileHandler else h for h in super().init_handlers()]

@@ -4,12 +4,14 @@
 
 # %% ../../nbs/widgets/84_anomalies_view.ipynb #b9a27e0e
 from __future__ import annotations
-import math
+import math, os, warnings
 import traitlets
 from google.protobuf import text_format
 from tensorflow_metadata.proto.v0 import anomalies_pb2
 from ..data import schema as S
 from ..data.statistics import as_stats
+from ..data.validation import (MIN_EXAMPLES, TOO_FEW, ValidationWarning, anomalies_frame, examples_text,
+                                  feature_name, measurements, suggest_fixes, too_few_sentence, validate, validation_notes)
 from ..errors import InputError, MlnbError
 from .base import MlnbWidget, esm, css, static_page, esc, fmt_num, svg_img
 
@@ -17,19 +19,16 @@ from .base import MlnbWidget, esm, css, static_page, esc, fmt_num, svg_img
 __all__ = ['get_anomalies_frame', 'as_anomalies', 'get_anomaly_groups', 'AnomaliesView', 'svg_meter', 'anomalies_html']
 
 # %% ../../nbs/widgets/84_anomalies_view.ipynb #e9c6ebae
-def _validate_module():
-    "The `mlnb.data.validation` module, imported on first use."
-    from mlnb.data import validation
-    return validation
-
-def get_anomalies_frame(anomalies): # from mlnb.data.validation.validate
-    "One row per anomalous feature (mlnb.data.validation.anomalies_frame)."
-    return _validate_module().anomalies_frame(as_anomalies(anomalies))
+def get_anomalies_frame(anomalies, # from mlnb.data.validation.validate
+                        stats=None, # the statistics validated: example counts
+                        *, previous=None, serving=None, # the other sides of drift and skew
+                        min_examples:int=MIN_EXAMPLES):
+    "One row per anomalous feature, with distances and example counts (mlnb.data.validation.anomalies_frame)."
+    return anomalies_frame(as_anomalies(anomalies), stats, previous=previous, serving=serving, min_examples=min_examples)
 
 def as_anomalies(anomalies) -> anomalies_pb2.Anomalies:
     "An `Anomalies` proto from a proto or a text-format file (TFDV's `write_anomalies_text`)."
     if isinstance(anomalies, anomalies_pb2.Anomalies): return anomalies
-    import os
     if isinstance(anomalies, (str, os.PathLike)):
         from pathlib import Path
         p = Path(anomalies)
@@ -39,33 +38,51 @@ def as_anomalies(anomalies) -> anomalies_pb2.Anomalies:
             raise InputError(f"{p}: not a text-format Anomalies proto: {e}", path=str(p)) from None
     raise InputError(f"expected an Anomalies proto or the path of one, got {type(anomalies).__name__}")
 
-_SEVERITY = {"ERROR": 0, "WARNING": 1, "UNKNOWN": 2}
+_SEVERITY = {"ERROR": 0, "WARNING": 1, "UNKNOWN": 2, "INFO": 3}
 
 def _fix_key(fix) -> str: return f"{fix.feature}|{fix.kind}|{fix.description}"
 
+def _measures(found:list, name:str, verdicts:tuple) -> list[dict]:
+    "The measurements of feature `name` with one of `verdicts`, as the view draws them."
+    return [dict(check=m.check, metric=m.metric, value=m.value, threshold=m.threshold, examples=m.examples,
+                 other_examples=m.other_examples, verdict=m.verdict,
+                 text=f"{m.check} {fmt_num(m.value)} vs threshold {fmt_num(m.threshold)} · {examples_text(m)}")
+            for m in found if m.feature == name and m.verdict in verdicts]
+
 def get_anomaly_groups(anomalies, # from mlnb.data.validation.validate
                        schema=None, # the schema validated against: fixes are suggested only with it
-                       stats=None, # the statistics validated: exact ranges in fixes, new columns
-                       environment:str|None=None # the environment validated, e.g. SERVING
+                       stats=None, # the statistics validated: example counts, exact ranges in fixes, new columns
+                       environment:str|None=None, # the environment validated, e.g. SERVING
+                       *,
+                       previous=None, # the previous span's statistics (the other side of drift)
+                       serving=None, # the serving statistics (the other side of skew)
+                       min_examples:int=MIN_EXAMPLES # as given to `validate`
                       ) -> list[dict]:
-    "The anomalies grouped by feature (errors first), each with reasons, drift/skew and suggested fixes."
-    V = _validate_module()
+    "The anomalies grouped by feature (errors first), each with reasons, drift/skew, example counts and fixes."
     anomalies = as_anomalies(anomalies)
-    measured = V.measurements(anomalies)
-    fixes = V.suggest_fixes(anomalies, schema, stats=stats, environment=environment) if schema is not None else []
+    found = measurements(anomalies, stats, previous=previous, serving=serving, min_examples=min_examples)
+    fixes = suggest_fixes(anomalies, schema, stats=stats, environment=environment) if schema is not None else []
     Type, Severity = anomalies_pb2.AnomalyInfo.Type, anomalies_pb2.AnomalyInfo.Severity
-    infos = list(anomalies.anomaly_info.items())
+    infos = [(feature_name(k), v) for k, v in anomalies.anomaly_info.items()]
     if anomalies.HasField("dataset_anomaly_info"): infos.append(("(dataset)", anomalies.dataset_anomaly_info))
     groups = []
     for name, info in infos:
-        m = measured.get(name, {})
+        ms = _measures(found, name, ("anomaly",))
+        top = {m["check"]: [m["value"], m["threshold"]] for m in sorted(ms, key=lambda m: m["value"] - m["threshold"])}
         groups.append(dict(
             feature=name, severity=Severity.Name(info.severity), short=info.short_description,
             description=info.description,
             reasons=[dict(type=Type.Name(r.type), short=r.short_description, description=r.description) for r in info.reason],
-            drift=list(m["drift"]) if "drift" in m else None, skew=list(m["skew"]) if "skew" in m else None,
+            drift=top.get("drift"), skew=top.get("skew"), measures=ms,
             fixes=[dict(key=_fix_key(f), kind=f.kind, description=f.description, anomaly=f.anomaly, preferred=f.preferred)
                    for f in fixes if f.feature == name]))
+    for m in found:
+        if m.verdict != TOO_FEW: continue
+        groups.append(dict(feature=m.feature, severity="INFO", short="Too few examples to judge",
+                           description=too_few_sentence(m, min_examples), reasons=[], fixes=[],
+                           drift=[m.value, m.threshold] if m.check == "drift" else None,
+                           skew=[m.value, m.threshold] if m.check == "skew" else None,
+                           measures=[x for x in _measures(found, m.feature, (TOO_FEW,)) if x["check"] == m.check]))
     groups.sort(key=lambda g: (_SEVERITY.get(g["severity"], 3), g["feature"]))
     return groups
 
@@ -81,6 +98,8 @@ class AnomaliesView(MlnbWidget):
     accepted = traitlets.List(traitlets.Unicode(), help="the fixes accepted so far, as sentences").tag(sync=True)
     environment = traitlets.Unicode("", help="the environment validated, e.g. SERVING ('' for none)").tag(sync=True)
     error = traitlets.Unicode("", help="why the last Accept failed ('' when it did not)").tag(sync=True)
+    notes = traitlets.List(traitlets.Unicode(), help="what validation did not compare or judge, as sentences "
+                           "(no comparators, too few examples; see mlnb.data.validation.validation_notes)").tag(sync=True)
 
     def __init__(self,
                  anomalies=None, # an Anomalies proto or text file (default: validate `stats` against `schema`)
@@ -90,8 +109,10 @@ class AnomaliesView(MlnbWidget):
                  previous=None, # statistics of the previous span (drift checks)
                  serving=None, # statistics of serving data (skew checks)
                  environment:str|None=None, # e.g. "SERVING"
+                 min_examples:int=MIN_EXAMPLES, # drift/skew from fewer examples on either side is not judged
                  **kwargs):
         self._editor, self._schema, self._busy = None, None, False
+        self._min_examples = min_examples
         self._stats = None if stats is None else as_stats(stats)
         self._previous = None if previous is None else as_stats(previous)
         self._serving = None if serving is None else as_stats(serving)
@@ -136,14 +157,17 @@ class AnomaliesView(MlnbWidget):
         self._refresh()
 
     def _validate(self) -> anomalies_pb2.Anomalies:
-        return _validate_module().validate(self._stats, self.schema, previous=self._previous, serving=self._serving,
-                                           environment=self.environment or None)
+        with warnings.catch_warnings():  # the view shows the notes itself
+            warnings.simplefilter("ignore", ValidationWarning)
+            return validate(self._stats, self.schema, previous=self._previous, serving=self._serving,
+                            environment=self.environment or None, min_examples=self._min_examples)
 
     def _refresh(self):
         schema, env = self.schema, self.environment or None
-        V = _validate_module()
-        self._fixes = V.suggest_fixes(self._anomalies, schema, stats=self._stats, environment=env) if schema is not None else []
-        self._groups = get_anomaly_groups(self._anomalies, schema, self._stats, env)
+        sides = dict(previous=self._previous, serving=self._serving, min_examples=self._min_examples)
+        self._fixes = suggest_fixes(self._anomalies, schema, stats=self._stats, environment=env) if schema is not None else []
+        self._groups = get_anomaly_groups(self._anomalies, schema, self._stats, env, **sides)
+        self.notes = validation_notes(self._anomalies, self._stats, **sides)
         self.can_fix = schema is not None
         self.revalidates = self._stats is not None and schema is not None
 
@@ -179,25 +203,27 @@ class AnomaliesView(MlnbWidget):
         except MlnbError as e: self.error = str(e)
 
     def __repr__(self):
-        return f"AnomaliesView({len(self._groups)} features with anomalies)"
+        n = sum(g["severity"] != "INFO" for g in self._groups)
+        return f"AnomaliesView({n} features with anomalies)"
 
     def to_html(self) -> str:
         "The anomalies and their suggested fixes as static HTML."
-        return anomalies_html(self._groups, self.accepted)
+        return anomalies_html(self._groups, self.accepted, self.notes)
 
 # %% ../../nbs/widgets/84_anomalies_view.ipynb #49f16cdb
 def _without(anomalies, feature:str, anomaly_type:str) -> anomalies_pb2.Anomalies:
     "A copy of `anomalies` without `feature`'s reasons of type `anomaly_type` (the feature goes when none is left)."
     out = anomalies_pb2.Anomalies()
     out.CopyFrom(anomalies)
-    if feature not in out.anomaly_info: return out
-    info = out.anomaly_info[feature]
+    key = next((k for k in out.anomaly_info if feature_name(k) == feature), None)
+    if key is None: return out
+    info = out.anomaly_info[key]
     keep = [r for r in info.reason if anomalies_pb2.AnomalyInfo.Type.Name(r.type) != anomaly_type]
     if keep:
         del info.reason[:]
         info.reason.extend(keep)
     else:
-        del out.anomaly_info[feature]
+        del out.anomaly_info[key]
     return out
 
 # %% ../../nbs/widgets/84_anomalies_view.ipynb #812c336b
@@ -214,15 +240,17 @@ def svg_meter(value:float, # the measured distance
             f'<line x1="{x(threshold):.1f}" x2="{x(threshold):.1f}" y1="0" y2="{height}" stroke="#1f2328" stroke-width="1.5"><title>threshold {fmt_num(threshold)}</title></line></svg>')
 
 def anomalies_html(groups:list, # from get_anomaly_groups
-                   accepted:list=()) -> str:
+                   accepted:list=(), # the fixes accepted so far
+                   notes:list=()) -> str: # what validation did not compare or judge
     "Anomalies grouped by feature, with drift/skew meters and suggested fixes, as static HTML."
     if not groups:
         body = "<div class='mlnb-message mlnb-ok'>No anomalies: the data matches the schema.</div>"
     else:
         cards = []
         for g in groups:
-            meters = "".join(f"<div class='mlnb-measure'><span>{k} {fmt_num(g[k][0])} vs threshold {fmt_num(g[k][1])}</span>"
-                             f"{svg_img(svg_meter(*g[k]), f'{k} against threshold')}</div>" for k in ("drift", "skew") if g[k])
+            meters = "".join(f"<div class='mlnb-measure'><span>{esc(m['text'])}</span>"
+                             f"{svg_img(svg_meter(m['value'], m['threshold']), m['check'] + ' against threshold')}</div>"
+                             for m in g.get("measures", []))
             reasons = "".join(f"<li><b>{esc(r['short'])}</b>: {esc(r['description'])}</li>" for r in g["reasons"])
             fixes = "".join(f"<li>{'<b>suggested</b>: ' if f['preferred'] else ''}{esc(f['description'])}</li>" for f in g["fixes"])
             cards.append(f"<div class='mlnb-card mlnb-sev-{g['severity'].lower()}'><div class='mlnb-card-head'>"
@@ -232,6 +260,7 @@ def anomalies_html(groups:list, # from get_anomaly_groups
                          + (f"<ul class='mlnb-fixes'>{fixes}</ul>" if fixes else "") + "</div>")
         body = "".join(cards)
     done = ("<div class='mlnb-accepted'><b>Accepted:</b><ul>" + "".join(f"<li>{esc(a)}</li>" for a in accepted) + "</ul></div>") if accepted else ""
-    n = len(groups)
+    n = sum(g["severity"] != "INFO" for g in groups)
     head = f"<div class='mlnb-toolbar'><b>Anomalies</b> <span class='mlnb-muted'>{n} feature{'s' * (n != 1)}</span></div>"
-    return static_page(head + body + done, "anomalies_view", cls="mlnb-anomalies")
+    said = "".join(f"<div class='mlnb-message mlnb-note'>ⓘ {esc(t)}</div>" for t in notes)
+    return static_page(head + said + body + done, "anomalies_view", cls="mlnb-anomalies")

@@ -9,13 +9,13 @@ import traitlets
 from tensorflow_metadata.proto.v0 import statistics_pb2
 from ..errors import InputError
 from ..data.statistics import as_stats
+from ..data.validation import feature_distances
 from .base import MlnbWidget, esm, css, static_page, esc, fmt_num, fmt_pct, svg_histogram, svg_quantiles, svg_bars, svg_img
 
 # %% auto #0
 __all__ = ['StatsList', 'SORTS', 'get_slices', 'get_dataset', 'feature_kind', 'get_features', 'value_counts', 'get_histogram',
-           'get_top_values', 'rebin', 'linf_distance', 'js_divergence', 'feature_distance', 'nonuniformity',
-           'get_distances', 'get_numeric_frame', 'get_categorical_frame', 'get_payload', 'sort_features', 'StatsView',
-           'stats_html']
+           'get_top_values', 'rebin', 'nonuniformity', 'get_distances', 'get_numeric_frame', 'get_categorical_frame',
+           'get_payload', 'sort_features', 'StatsView', 'stats_html']
 
 # %% ../../nbs/widgets/82_stats_view.ipynb #4e140adb
 StatsList = statistics_pb2.DatasetFeatureStatisticsList
@@ -168,30 +168,12 @@ def rebin(buckets:list, # [[low, high, count], ...]
             if ov > 0: out[i] += c * ov / (hi - lo)
     return out
 
-def linf_distance(a:dict, b:dict) -> float:
-    "L-infinity distance between two value→count maps, each normalised to frequencies."
-    ta, tb = sum(a.values()), sum(b.values())
-    if not ta or not tb: return 0.0
-    return max(abs(a.get(v, 0) / ta - b.get(v, 0) / tb) for v in set(a) | set(b))
+_SHORT = {"L-infinity distance": "L-infinity", "Jensen-Shannon divergence": "Jensen-Shannon"}
 
-def js_divergence(a:list, b:list) -> float:
-    "Jensen-Shannon divergence (base 2) between two histograms given as [[low, high, count], ...]."
-    edges = sorted({x for lo, hi, _ in a + b for x in (lo, hi)})
-    if len(edges) < 2: return 0.0
-    p, q = rebin(a, edges), rebin(b, edges)
-    sp, sq = sum(p), sum(q)
-    if not sp or not sq: return 0.0
-    p, q = [x / sp for x in p], [x / sq for x in q]
-    def kl(x, m): return sum(xi * math.log2(xi / mi) for xi, mi in zip(x, m) if xi > 0)
-    m = [(x + y) / 2 for x, y in zip(p, q)]
-    return max(0.0, min(1.0, (kl(p, m) + kl(q, m)) / 2))
-
-def feature_distance(a, b) -> tuple:
-    "(metric, distance) between two `FeatureNameStatistics` of one feature, or (metric, None)."
-    if a is None or b is None or feature_kind(a) != feature_kind(b): return (None, None)
-    if feature_kind(a) == "categorical": return ("L-infinity", linf_distance(value_counts(a), value_counts(b)))
-    if feature_kind(a) == "numeric": return ("Jensen-Shannon", js_divergence(_buckets(a), _buckets(b)))
-    return (None, None)
+def _distances(dss:list) -> dict:
+    "{feature: (metric, distance)} between the first two datasets, as TFDV's validation measures them."
+    if len(dss) < 2: return {}
+    return {name: (_SHORT.get(metric, metric), d) for name, (metric, d) in feature_distances(dss[0], dss[1]).items()}
 
 # %% ../../nbs/widgets/82_stats_view.ipynb #68ced2de
 def nonuniformity(counts:list) -> float:
@@ -202,15 +184,15 @@ def nonuniformity(counts:list) -> float:
     ent = -sum(c / tot * math.log(c / tot) for c in counts)
     return max(0.0, 1 - ent / math.log(len(counts)))
 
-def get_distances(stats, compare, slice:str|None=None):
-    "Each feature's distance between the two datasets: feature, kind, metric, distance."
+def get_distances(stats, # the statistics (proto or path)
+                  compare, # statistics of a second dataset
+                  slice:str|None=None): # a slice name (default: the first)
+    "Each feature's distance between the two datasets, as `validate` measures drift: feature, kind, metric, distance."
     import pandas as pd
-    a, b = _datasets(stats, compare, slice)
-    fb = get_features(b)
-    rows = []
-    for name, f in get_features(a).items():
-        metric, d = feature_distance(f, fb.get(name))
-        rows.append(dict(feature=name, kind=feature_kind(f), metric=metric, distance=d))
+    dss = _datasets(stats, compare, slice)
+    found = _distances(dss)
+    rows = [dict(feature=name, kind=feature_kind(f), metric=found.get(name, (None,))[0],
+                 distance=found.get(name, (None, None))[1]) for name, f in get_features(dss[0]).items()]
     return pd.DataFrame(rows, columns=["feature", "kind", "metric", "distance"])
 
 # %% ../../nbs/widgets/82_stats_view.ipynb #c1f5c05a
@@ -239,10 +221,11 @@ def _frame(kind, cols, stats, compare, names, slice):
     import pandas as pd
     dss = _datasets(stats, compare, slice)
     feats = [get_features(ds) for ds in dss]
+    found = _distances(dss)
     rows = []
     for name, f in feats[0].items():
         if feature_kind(f) != kind: continue
-        metric, dist = feature_distance(f, feats[1].get(name)) if compare is not None else (None, None)
+        dist = found.get(name, (None, None))[1]
         for dname, ds, fs in zip(names, dss, feats):
             g = fs.get(name)
             if g is None: continue
@@ -276,7 +259,7 @@ def _shared_bins(hists:list, n:int=10) -> list:
     return [[[_r(edges[i]), _r(edges[i + 1]), _r(c)] for i, c in enumerate(rebin(b, edges))] if b else []
             for b in hists]
 
-def _feature_payload(name, fs, dss, top_n):
+def _feature_payload(name, fs, dss, top_n, distances):
     kinds = [feature_kind(f) for f in fs if f is not None]
     f0 = next(f for f in fs if f is not None)
     kind = feature_kind(f0)
@@ -296,7 +279,7 @@ def _feature_payload(name, fs, dss, top_n):
     else:
         p["nonuniformity"] = 0.0
     if len(fs) > 1:
-        metric, d = feature_distance(*fs[:2])
+        metric, d = distances.get(name, (None, None))
         p["metric"], p["distance"] = metric, None if d is None else _r(d, 4)
     if len(set(kinds)) > 1: p["kind"] = "other"
     return p
@@ -311,9 +294,10 @@ def get_payload(stats, # the statistics (proto or path)
     dss = _datasets(stats, compare, slice)
     feats = [get_features(ds) for ds in dss]
     order = list(feats[0]) + [n for fs in feats[1:] for n in fs if n not in feats[0]]
+    distances = _distances(dss)
     return {"names": list(names[:len(dss)]), "slice": dss[0].name or "All Examples",
             "num_examples": [d.num_examples for d in dss],
-            "features": [_feature_payload(n, [fs.get(n) for fs in feats], dss, top_n) for n in order]}
+            "features": [_feature_payload(n, [fs.get(n) for fs in feats], dss, top_n, distances) for n in order]}
 
 # %% ../../nbs/widgets/82_stats_view.ipynb #2eccc647
 SORTS = ("order", "name", "missing", "nonuniformity", "distance")

@@ -17,10 +17,11 @@ function render({ model, el }) {
   const count = h("span", { class: "mlnb-muted mlnb-count-label" });
   const status = h("span", { class: "mlnb-status" });
   const toolbar = h("div", { class: "mlnb-toolbar" }, h("b", {}, "Anomalies"), count, status);
+  const notes = h("div", { class: "mlnb-notes" });
   const error = h("div", { class: "mlnb-message mlnb-error", style: "display:none" });
   const list = h("div", { class: "mlnb-cards" });
   const accepted = h("div", { class: "mlnb-accepted" });
-  root.append(toolbar, error, list, accepted);
+  root.append(toolbar, notes, error, list, accepted);
   el.append(root);
 
   function fixRow(f, canFix) {
@@ -35,9 +36,10 @@ function render({ model, el }) {
     const sev = (g.severity || "unknown").toLowerCase();
     const head = h("div", { class: "mlnb-card-head" }, h("span", { class: "mlnb-fname" }, g.feature),
       h("span", { class: `mlnb-badge mlnb-${sev}` }, g.severity), h("span", { class: "mlnb-short" }, g.short));
-    const measures = ["drift", "skew"].filter((k) => g[k]).map((k) => h("div", { class: "mlnb-measure" },
-      h("span", { class: "mlnb-measure-label" }, `${k} ${fmtNum(g[k][0])} vs threshold ${fmtNum(g[k][1])}`),
-      h("span", { html: avMeter(g[k][0], g[k][1]) })));
+    const measures = (g.measures || []).map((m) => h("div", { class: "mlnb-measure" },
+      h("span", { class: "mlnb-measure-label", title: m.metric }, m.text),
+      h("span", { html: avMeter(m.value, m.threshold) })));
+    const about = g.reasons.length ? null : h("div", { class: "mlnb-muted" }, g.description);
     const reasons = h("ul", { class: "mlnb-reasons" }, g.reasons.map((r) =>
       h("li", {}, g.reasons.length > 1 ? h("b", {}, r.short + ": ") : null, r.description)));
     const preferred = g.fixes.filter((f) => f.preferred), others = g.fixes.filter((f) => !f.preferred);
@@ -47,26 +49,27 @@ function render({ model, el }) {
         `${open ? "▾" : "▸"} ${others.length} other fix${others.length > 1 ? "es" : ""}`) : null,
       open ? others.map((f) => fixRow(f, canFix)) : null,
       g.fixes.length ? null : h("div", { class: "mlnb-muted" }, canFix ? "No fix to suggest: change the data or the schema by hand." : "Give a schema to get suggested fixes."));
-    return h("div", { class: `mlnb-card mlnb-sev-${sev}`, "data-feature": g.feature }, head, measures, reasons, fixes);
+    return h("div", { class: `mlnb-card mlnb-sev-${sev}`, "data-feature": g.feature }, head, measures, about, reasons, fixes);
   }
 
   function draw() {
     const groups = model.get("_groups") || [], canFix = model.get("can_fix");
-    const n = groups.length, env = model.get("environment");
+    const n = groups.filter((g) => g.severity !== "INFO").length, env = model.get("environment");
+    notes.replaceChildren(...(model.get("notes") || []).map((t) => h("div", { class: "mlnb-message mlnb-note" }, "ⓘ " + t)));
     count.textContent = `${n} feature${n === 1 ? "" : "s"} with anomalies${env ? ` · environment ${env}` : ""}` +
       (model.get("revalidates") ? "" : " · no statistics: fixes are not re-validated");
     status.textContent = model.get("status") || "";
     const err = model.get("error");
     error.style.display = err ? "" : "none";
     error.textContent = err ? "⚠ " + err : "";
-    list.replaceChildren(...(n ? groups.map((g) => card(g, canFix))
+    list.replaceChildren(...(groups.length ? groups.map((g) => card(g, canFix))
       : [h("div", { class: "mlnb-message mlnb-ok mlnb-none" }, "✓ No anomalies: the data matches the schema.")]));
     const acc = model.get("accepted") || [];
     accepted.replaceChildren(...(acc.length ? [h("h4", { class: "mlnb-section" }, "Accepted fixes ", h("span", { class: "mlnb-count" }, `(${acc.length})`)),
       h("ul", {}, acc.map((a) => h("li", {}, a)))] : []));
   }
 
-  const events = "change:_groups change:status change:can_fix change:accepted change:error change:environment change:revalidates";
+  const events = "change:_groups change:status change:can_fix change:accepted change:error change:environment change:revalidates change:notes";
   model.on(events, draw);
   draw();
   return () => model.off(events, draw);

@@ -100,7 +100,7 @@ function render({ model, el }) {
   }
 
   function thresholdInput(r, op, field) {
-    return h("input", { type: "number", class: `mlnb-${field}`, "data-field": field, min: 0, max: 1, step: 0.01, placeholder: "off",
+    return h("input", { type: "number", class: `mlnb-${field}`, "data-field": field, min: 0, max: 0.99, step: 0.01, placeholder: "off",
       title: `${field} check: the largest ${r.comparator} distance that passes (empty: no check)`,
       value: r[field] === null ? "" : String(r[field]),
       onchange: (e) => edit(op, r.name, { threshold: seNum(e.target.value) }) });

@@ -1,0 +1,78 @@
+"""A pipeline exported with `mlnb export airflow` runs under a real Apache Airflow 3 (`airflow dags test`, SQLite):
+one DAG run is one mlnb run; a retry runs the failed step again inside that run; `when:` skips are Airflow skips;
+a conf value reaches the step as `-p` and is checked by mlnb as on its command line."""
+from __future__ import annotations
+import json, time
+
+from engines_util import mlnb, mlnb_run_id, write_pipeline
+
+PIPELINE = """name: tiny
+steps:
+  make:   {notebook: make.ipynb, outputs: [numbers.txt]}
+  flaky:  {notebook: flaky.ipynb, upstream: [make]}
+  total:  {notebook: total.ipynb, upstream: [flaky, make], when: make.n > 2, outputs: [total.txt]}
+  report: {notebook: report.ipynb, upstream: [total]}
+"""
+NOTEBOOKS = {
+    "make.ipynb": ("n = 3", "import mlnb\nopen('numbers.txt', 'w').write(' '.join(map(str, range(n))))\nmlnb.record('n', n)"),
+    # fails on its first attempt ever: Airflow's retry must run it again inside the same mlnb run
+    "flaky.ipynb": ("", "import mlnb, pathlib\np = pathlib.Path('attempts.txt')\np.write_text((p.read_text() if p.exists() else '') + 'x')\n"
+                        "assert len(p.read_text()) > 1, 'a transient failure, on the first attempt'\n"
+                        "mlnb.record('attempts', len(p.read_text()))"),
+    "total.ipynb": ("", "import mlnb\nt = sum(map(int, open('numbers.txt').read().split()))\nopen('total.txt', 'w').write(str(t))\n"
+                        "mlnb.record('total', t)"),
+    "report.ipynb": ("", "import mlnb\nmlnb.record('report', open('total.txt').read())"),
+}
+
+
+def dag_test(airflow, dag_id: str, conf: dict) -> tuple[str, dict, str]:
+    "Run `airflow dags test` with a conf: (mlnb run id, the Airflow run's states, Airflow's output)."
+    before = set(airflow.dag_runs(dag_id)) if (airflow.home / "airflow.db").exists() else set()
+    t0 = time.monotonic()
+    proc = airflow("dags", "test", dag_id, "-c", json.dumps(conf))
+    print(f"\nairflow dags test {dag_id} -c {json.dumps(conf)}: {time.monotonic() - t0:.1f} s")
+    output = proc.stdout + proc.stderr
+    runs = airflow.dag_runs(dag_id)
+    new = [r for r in runs if r not in before]
+    assert len(new) == 1, f"expected one new DAG run, found {new}\n{output[-5000:]}"
+    return mlnb_run_id(new[0]), runs[new[0]], output
+
+
+def test_dag_run_is_one_mlnb_run_with_retry_skip_and_conf(airflow, tmp_path):
+    ws = write_pipeline(tmp_path / "ws", PIPELINE, NOTEBOOKS)
+    export = mlnb("export", "airflow", str(ws), "-o", str(airflow.dags / "tiny.py"), "--retries", "1", "--retry-delay", "0")
+    assert export.returncode == 0, export.stderr
+
+    # 1. conf {"make.n": 4}: every step runs in one mlnb run; flaky fails once and its retry succeeds in that run
+    run_id, af, output = dag_test(airflow, "mlnb_tiny", {"make.n": 4})
+    assert af["state"] == "success", output[-6000:]
+    assert af["tasks"] == dict.fromkeys(["make", "flaky", "total", "report"], "success") and af["tries"]["flaky"] == 2
+    listed = json.loads(mlnb("runs", "list", "--json", "-w", str(ws)).stdout)
+    assert [(r["run_id"], r["status"], r["steps"]) for r in listed] == [(run_id, "succeeded", {"ran": 4})]
+    run = json.loads((ws / "runs" / run_id / "run.json").read_text())
+    assert run["status"] == "succeeded" and list(run["steps"]) == ["make", "flaky", "total", "report"]
+    assert run["options"]["params"] == {"make": {"n": 4}} and run["steps"]["make"]["parameters"] == {"n": 4}
+    assert run["steps"]["total"]["records"] == {"total": 6} and run["steps"]["flaky"]["records"] == {"attempts": 2}
+    from mlnb.metadata.store import Store
+    flaky = Store(ws).executions(f"properties.run_id.string_value = '{run_id}' AND properties.step.string_value = 'flaky'")
+    assert [e["status"] for e in flaky] == ["ran", "failed"]  # newest first: the retry, then the first attempt
+    shown = json.loads(mlnb("runs", "show", run_id, "--json", "-w", str(ws)).stdout)
+    assert {n: s["status"] for n, s in shown["steps"].items()} == dict.fromkeys(["make", "flaky", "total", "report"], "ran")
+
+    # 2. conf {"make.n": 1}: total's `when:` is false, so its task is skipped, and report records why it was skipped
+    run_id2, af2, output = dag_test(airflow, "mlnb_tiny", {"make.n": 1})
+    assert af2["tasks"] == {"make": "success", "flaky": "success", "total": "skipped", "report": "skipped"}, output[-6000:]
+    run2 = json.loads((ws / "runs" / run_id2 / "run.json").read_text())
+    assert {n: (s["status"], s["reason"]) for n, s in run2["steps"].items() if s["status"] == "skipped"} == {
+        "total": ("skipped", "condition `make.n > 2` is false (make.n = 1)"),
+        "report": ("skipped", "upstream step 'total' skipped (in this run)")}
+    assert run2["status"] == "succeeded"
+
+    # 3. a conf value of the wrong type fails the first task with mlnb's own message, as `mlnb run -p` does
+    cli = mlnb("run", str(ws), "-p", "make.n=many")
+    message = cli.stderr.strip().splitlines()[-1].split("error: ", 1)[-1]
+    assert cli.returncode == 2 and "expected a value of type int" in message
+    _, af3, output = dag_test(airflow, "mlnb_tiny", {"make.n": "many"})
+    assert af3["state"] == "failed" and af3["tasks"]["make"] == "failed" and af3["tries"]["make"] == 2
+    assert message in output
+    assert len(json.loads(mlnb("runs", "list", "--json", "-w", str(ws)).stdout)) == 2  # nothing recorded
