@@ -58,6 +58,17 @@ def test_demo_runs_continuously(taxi):
     print(f"continuous demo, cold: {info['seconds']:.1f} s")
 
 
+def test_pipeline_monitoring_is_the_history_the_views_show(taxi):
+    "The monitoring history of the pipeline's spans (what MonitorView and the monitoring page show), the served model included."
+    from mlnb.pipeline.triggers import pipeline_monitoring
+    ws, _ = taxi
+    m = pipeline_monitoring(ws)
+    assert m.verdicts.span.tolist() == ["Jan", "Feb", "Mar", "Apr"]
+    assert m.verdicts.anomalies.tolist() == [0, 0, 0, 1] and m.verdicts.ok.tolist()[-1] is False
+    served = m.frame[(m.frame.check == "model") & (m.frame.measurement == "auc") & (m.frame.feature == "Overall")]
+    assert served.span.tolist() == ["Jan", "Feb", "Mar", "Apr"] and set(served.reference) == {"taxi/2"}
+
+
 def test_demo_runs_end_to_end(taxi):
     "March's run: every step ran, on the three months, in the formats the ecosystem reads."
     ws, info = taxi
