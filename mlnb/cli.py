@@ -8,7 +8,7 @@ import argparse, importlib, sys
 from .errors import MlnbError
 
 # %% auto #0
-__all__ = ['COMMANDS', 'build_parser', 'main', 'run']
+__all__ = ['COMMANDS', 'EXIT_STATUS', 'complete_help', 'build_parser', 'main', 'run']
 
 # %% ../nbs/98_cli.ipynb #d4f07406
 COMMANDS = {
@@ -33,7 +33,25 @@ def _usage() -> str:
     "The top-level help: every subcommand with its one-line description."
     width = max(map(len, COMMANDS))
     rows = "\n".join(f"  {name:<{width}}  {help}" for name, (_, help) in COMMANDS.items())
-    return f"usage: mlnb COMMAND [ARGS]\n\ncommands:\n{rows}\n\n`mlnb COMMAND --help` describes one command."
+    return (f"usage: mlnb COMMAND [ARGS]\n\ncommands:\n{rows}\n\n`mlnb COMMAND --help` describes one command.\n\n"
+            "exit status: 0 on success, 1 when a check says no (anomalies, a failed step, a model not blessed: each\n"
+            "command's --help says when), 2 on a usage or input error (one line on stderr), 130 when interrupted")
+
+# %% ../nbs/98_cli.ipynb #ac906476
+EXIT_STATUS = "exit status: 0 on success, 2 on a usage or input error (one line on stderr)"
+
+def complete_help(parser:argparse.ArgumentParser # a command's parser, configured by its module
+                 ) -> argparse.ArgumentParser:
+    "The parser with what every command's help has: subcommands described by their one-line help, the exit status."
+    subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    for sub in subs:
+        helps = {c.dest: c.help for c in sub._choices_actions}
+        for name, p in sub.choices.items():
+            if p.description is None: p.description = helps.get(name)
+            complete_help(p)
+    if not subs and "exit status:" not in (parser.epilog or ""):
+        parser.epilog = f"{parser.epilog}\n\n{EXIT_STATUS}" if parser.epilog else EXIT_STATUS
+    return parser
 
 # %% ../nbs/98_cli.ipynb #f3634a86
 def build_parser(name:str # a subcommand from `COMMANDS`
@@ -44,7 +62,7 @@ def build_parser(name:str # a subcommand from `COMMANDS`
     configure = getattr(importlib.import_module(module), f"cli_{name}", None)
     if configure is None: raise MlnbError(f"`mlnb {name}` is not available in this version of mlnb")
     configure(parser)
-    return parser
+    return complete_help(parser)
 
 # %% ../nbs/98_cli.ipynb #1fde19f2
 def main(argv:list[str]|None=None # arguments after `mlnb`; default `sys.argv[1:]`

@@ -211,9 +211,13 @@ def test_lineage_runs_and_export(diamond, capsys):
              if isinstance(n, ast.BinOp) and isinstance(n.op, ast.RShift)}
     assert tasks == {"ingest", "left", "right", "join", "gated"}
     assert edges == {("ingest", "left"), ("ingest", "right"), ("left", "join"), ("right", "join"), ("right", "gated")}
-    namespace = {}  # airflow is not installed: run the module's constants and helper without its imports
+    import json, re, shlex
+    namespace = {"json": json, "re": re, "shlex": shlex}  # airflow is not installed: the constants and helpers only
     exec(compile(ast.Module([n for n in tree.body if isinstance(n, (ast.Assign, ast.FunctionDef))], []), "dag", "exec"), namespace)
-    assert namespace["mlnb_step"]("left").endswith("run pipeline.yaml --only left --skip-exit-code 99")
+    command = namespace["mlnb_step"]("left")  # one DAG run is one mlnb run: every task joins the run of its DAG run
+    assert "run pipeline.yaml --only left --run-id {{ mlnb_run_id(run_id) }}" in command, command
+    assert command.endswith("--skip-exit-code 99"), command
+    assert namespace["mlnb_run_id"]("scheduled__2026-01-01T00:00:00+00:00") == "scheduled__2026-01-01T00-00-00-00-00"
     assert "@daily" in source and str(ws) in source
 
 

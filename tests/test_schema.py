@@ -1,13 +1,13 @@
 """Schemas on real data: inference equals TFDV's, files round-trip with TFDV, saves are atomic and versioned,
 edits never change their input, and diffs read as sentences."""
-import json, os
+import html, json, os
 from pathlib import Path
 
 import pytest
 from google.protobuf import text_format
 
 from mlnb.data import schema as S
-from mlnb.data.schema_tables import schema_diff, schema_frame
+from mlnb.data.schema_tables import domain_text, schema_diff, schema_frame
 from mlnb.cli import main
 from mlnb.data.statistics import save_stats, stats
 from mlnb.errors import SchemaError
@@ -159,8 +159,8 @@ def test_schema_frame(taxi_schema):
     assert df.loc["company", "type"] == "STRING" and df.loc["hour", "type"] == "INT"
     assert df.loc["tip", "presence"] == "required" and df.loc["tip", "min_fraction"] == 1
     assert df.loc["tip", "valency"] == "single" and df.loc["tip", "environments"] == "not SERVING"
-    assert len(df.loc["company", "values"]) == 7 and df.loc["month", "domain"] == "'Apr', 'Feb', 'Jan', 'Mar'"
-    assert (df.loc["distance", "min"], df.loc["distance", "max"], df.loc["distance", "domain"]) == (0, 100, "[0, 100]")
+    assert len(df.loc["company", "values"]) == 7 and domain_text(df.loc["month"]) == "'Apr', 'Feb', 'Jan', 'Mar'"
+    assert (df.loc["distance", "min"], df.loc["distance", "max"], domain_text(df.loc["distance"])) == (0, 100, "[0, 100]")
     assert df.loc["company", "drift"] == 0.05 and df.loc["distance", "skew"] == 0.1
     assert df.deprecated.tolist() == [True] + [False] * 7
 
@@ -212,3 +212,27 @@ def test_cli(taxi_df, taxi_schema, tmp_path, capsys):
     assert "bad.pbtxt, line 3: not a valid schema" in capsys.readouterr().err
     assert main(["schema", "infer", str(tmp_path / "nothing.csv")]) == 2
     assert main(["schema"]) == 2  # no action: usage
+
+
+
+def test_one_name_for_a_type_and_one_form_for_a_domain(taxi_df, tmp_path, capsys):
+    """Issue 13 item 10: StatsView, `mlnb schema show` and SchemaEditor call text features STRING (BYTES: images
+    only); schema_frame holds a domain in one form (values, min, max) and `domain_text` writes it for people."""
+    from mlnb.widgets.schema_editor import get_schema_rows, schema_html
+    from mlnb.widgets.stats_view import get_categorical_frame
+    st = stats(taxi_df[["company", "local", "distance"]])
+    s = S.infer_schema(st)
+    s.feature.add(name="photo", type=S.schema_pb2.BYTES).image_domain.SetInParent()
+    s.feature.add(name="note", type=S.schema_pb2.BYTES)  # text without a domain of values
+    df = schema_frame(s)
+    shown = dict(zip(df["feature"], df["type"]))
+    assert shown == {"company": "STRING", "local": "STRING", "distance": "FLOAT", "photo": "BYTES", "note": "STRING"}
+    assert {r["name"]: r["shown_type"] for r in get_schema_rows(s)} == shown  # the editor's type menu says STRING
+    assert set(get_categorical_frame(st)["type"]) == {"STRING"}  # StatsView's word for company and local
+    assert "domain" not in df.columns and {"values", "min", "max"} <= set(df.columns)
+    texts = dict(zip(df["feature"], (domain_text(r) for r in df.to_dict("records"))))
+    assert texts["local"] == "'no', 'yes'" and texts["note"] == "" and "'no', 'yes'" in html.unescape(schema_html(s))
+    (tmp_path / "schema.pbtxt").write_text(text_format.MessageToString(s))
+    assert main(["schema", "show", str(tmp_path / "schema.pbtxt")]) == 0
+    lines = {l.split()[0]: l.split() for l in capsys.readouterr().out.splitlines()[1:]}
+    assert lines["local"][1] == "STRING" and "'no'," in lines["local"] and lines["photo"][1] == "BYTES"

@@ -12,7 +12,7 @@ import pytest
 from mlnb.pipeline.triggers import trigger_log
 from taxi_workspace import mlnb, newest_run_id, run_json, taxi_run
 
-STEPS = ["ingest", "statistics", "schema", "validate", "train", "evaluate", "compare", "push"]
+STEPS = ["ingest", "statistics", "schema", "validate", "train", "evaluate", "compare", "push", "monitor"]
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +51,7 @@ def test_demo_runs_continuously(taxi):
     assert rec["compare"]["records"]["blessed"] is True and rec["compare"]["records"]["baseline_version"] == 1
     assert rec["push"]["records"]["version"] == 2
     blocked = statuses(april)
-    assert [blocked[s] for s in STEPS] == ["ran"] * 4 + ["skipped"] * 4
+    assert [blocked[s] for s in STEPS] == ["ran"] * 4 + ["skipped"] * 4 + ["ran"]  # monitor shows why
     assert april["steps"]["validate"]["records"]["anomalies"] > 0
     assert "condition `validate.anomalies == 0` is false" in april["steps"]["train"]["reason"]
     assert sorted(p.name for p in (ws / "serving" / "taxi").iterdir() if p.name.isdigit()) == ["1", "2"]
@@ -121,6 +121,8 @@ def test_blocked_run_publishes_why(taxi, tmp_path):
     assert 'data-step="train" data-status="skipped"' in index
     assert "validate.anomalies == 0" in index
     assert "company" in (tmp_path / "site" / "reports" / "validate.html").read_text()
+    page = (tmp_path / "site" / "reports" / "monitor.monitoring.html").read_text()  # MonitorView, with the trigger log
+    assert "bad_data" in page and "data_drift" in page and "company" in page
 
 
 def test_second_demo_is_all_cache_hits_and_fires_nothing(taxi):
@@ -134,7 +136,7 @@ def test_second_demo_is_all_cache_hits_and_fires_nothing(taxi):
     seconds = time.monotonic() - t0
     assert proc.returncode == 0, proc.stdout + proc.stderr
     run = run_json(ws, newest_run_id(ws))
-    assert [statuses(run)[s] for s in STEPS] == ["cached"] * 4 + ["skipped"] * 4
+    assert [statuses(run)[s] for s in STEPS] == ["cached"] * 4 + ["skipped"] * 4 + ["cached"]
     assert run["steps"]["validate"]["records"]["anomalies"] > 0  # recorded values come back with the cache hit
     assert sorted(p.name for p in (ws / "serving" / "taxi").iterdir() if p.name.isdigit()) == ["1", "2"]
     print(f"replay (all cached): {seconds:.2f} s")

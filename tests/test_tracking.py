@@ -212,3 +212,105 @@ def test_sweep_errors_are_clear(ws):
     assert proc.returncode == 2 and "pip install optuna" in proc.stderr
     proc = mlnb_cli("sweep", "nb.ipynb", "--random", "3", "--range", "lr=0.1:0.01", cwd=ws)
     assert proc.returncode == 2 and "LOW < HIGH" in proc.stderr
+
+
+# --- issue 13: NaN metrics, quoted names, which sweep run is best ---------------------------------------------
+
+def test_nan_and_inf_metrics_are_stored_shown_filtered_and_ordered(ws):
+    "A diverged loss is a result: NaN and ±inf are kept (MLflow's filter semantics; NaN sorts after every number)."
+    import numpy as np
+    from mlnb.widgets.run_compare import RunCompare
+    ids = {}
+    for name, loss in [("ok", 0.4), ("nan", float("nan")), ("np_inf", np.float32("inf")), ("minus_inf", -np.inf), ("none", None)]:
+        with start_run("diverge", {"name": name}, workspace=ws) as run:
+            ids[name] = run.run_id
+            if loss is None: run.log_metric("acc", 0.5); continue  # never logged a loss
+            run.log_metric("loss", 0.9, step=0)
+            run.log_metric("loss", loss, step=1)  # the issue's input: log_metric('loss', float('nan'))
+    name = {v: k for k, v in ids.items()}
+    got = lambda **kw: [name[r] for r in get_runs("diverge", workspace=ws, **kw)["run_id"]]
+    for op in ("<", "<=", "=", "==", ">", ">="):  # NaN satisfies none of these ...
+        assert "nan" not in got(filter=f"metrics.loss {op} 0.4") and "nan" not in got(filter=f"metrics.loss {op} metrics.loss")
+    assert sorted(got(filter="metrics.loss != 0.4")) == ["minus_inf", "nan", "np_inf"]  # ... and satisfies !=
+    assert got(filter="metrics.loss IS NULL") == ["none"] and got(filter="metrics.loss > 1e308") == ["np_inf"]
+    assert got(order_by="metrics.loss") == ["minus_inf", "ok", "np_inf", "nan", "none"]
+    assert got(order_by=["metrics.loss DESC"]) == ["np_inf", "ok", "minus_inf", "nan", "none"]
+    df = get_runs("diverge", workspace=ws).set_index("run_id")
+    assert np.isnan(df.loc[ids["nan"], "metrics.loss"]) and df.loc[ids["np_inf"], "metrics.loss"] == np.inf
+    run = get_run(ids["nan"], ws)
+    assert np.isnan(run["metrics"]["loss"]) and run["history"]["loss"][0][1] == 0.9 and np.isnan(run["history"]["loss"][1][1])
+    proc = mlnb_cli("runs", "show", ids["nan"], "-w", ws)
+    assert proc.returncode == 0 and ["loss", "NaN", "2", "step(s)"] in [l.split() for l in proc.stdout.splitlines()], proc.stdout + proc.stderr
+    proc = mlnb_cli("runs", "compare", ids["ok"], ids["np_inf"], "--json", "-w", ws)
+    assert ["loss", 0.4, "Infinity", False] in json.loads(proc.stdout)["metrics"], proc.stdout
+    w = RunCompare("diverge", workspace=ws, metric="loss", mode="min")
+    col = dict(zip(w._data["ids"], w._data["metrics"]["loss"]))
+    assert [col[ids[k]] for k in ("ok", "nan", "np_inf", "minus_inf", "none")] == [0.4, "NaN", "Infinity", "-Infinity", None]
+    assert w.best == ids["minus_inf"] and json.dumps(w._data, allow_nan=False)
+    with pytest.raises(ParameterError, match=r"expected a number \(NaN and ±inf included\), found a str"):
+        start_run("diverge", workspace=ws).log_metric("loss", "nan")
+
+
+def test_run_compare_script_shows_and_sorts_nan(ws):
+    "The widget's ES module (run under node): NaN reads NaN, ±inf ∞, and sorting puts NaN after numbers, then no value."
+    node = shutil.which("node")
+    if node is None: pytest.skip("node is not installed")
+    from mlnb.widgets.base import esm
+    script = esm("run_compare").replace("export default { render };", "") + """
+const d = rcDecode({ids: ["a", "b", "c", "d", "e"], metrics: {loss: [0.4, "NaN", "Infinity", "-Infinity", null]}});
+const order = (desc) => [0, 1, 2, 3, 4].sort((x, y) => rcCompare(d.metrics.loss[x], d.metrics.loss[y], desc)).map((i) => d.ids[i]);
+console.log(JSON.stringify({fmt: d.metrics.loss.map(rcFmt), asc: order(false), desc: order(true)}));
+"""
+    out = subprocess.run([node, "--input-type=module", "-e", script], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout) == {"fmt": ["0.4", "NaN", "∞", "-∞", "–"], "asc": ["d", "a", "c", "b", "e"],
+                                      "desc": ["c", "a", "d", "b", "e"]}
+
+
+def test_filters_quote_names_with_double_quotes_or_backticks(ws):
+    "MLflow's syntax: metrics.\"f1-score\", metrics.`avg model score`, params.\"cat.dog\"; bare, a clear error."
+    for params, metrics in [({"cat.dog": "x", "model/layers": 2}, {"f1-score": 2.5, "avg model score": 0.6, "val/auc": 0.9}),
+                            ({"cat.dog": "y", "model/layers": 3}, {"f1-score": 1.5, "avg model score": 0.4, "val/auc": 0.7})]:
+        with start_run("quoted", params, workspace=ws) as run: run.log_metrics(metrics)
+    n = lambda f: len(get_runs("quoted", filter=f, workspace=ws))
+    assert [n('metrics."f1-score" > 2'), n("metrics.`f1-score` > 2"), n("metrics.`avg model score` > 0.5"),
+            n('metrics."avg model score" > 0.5'), n("params.\"cat.dog\" = 'x'"), n("params.`cat.dog` = 'x'")] == [1] * 6
+    assert [n('metrics."val/auc" >= 0.7 AND params."model/layers" IN (2, 3)'), n('params."cat.dog" = "y"'),
+            n('params."cat.dog" != \'metrics."a-b"\'')] == [2, 1, 2]  # a quoted name inside a string is a value
+    top = get_runs("quoted", order_by=['metrics."avg model score" DESC'], workspace=ws)
+    assert top["params.cat.dog"].tolist() == ["x", "y"]
+    for bad, how in [("metrics.f1-score > 2", 'metrics."f1-score" or metrics.`f1-score`'),
+                     ("params.cat.dog = 'x'", 'params."cat.dog" or params.`cat.dog`'),
+                     ("metrics.val/auc > 0.5", 'metrics."val/auc"')]:
+        with pytest.raises(ParameterError) as e:
+            get_runs("quoted", filter=bad, workspace=ws)
+        assert how in str(e.value) and "quoted" in str(e.value), str(e.value)
+
+
+def test_sweep_best_needs_a_metric_when_runs_record_several(ws):
+    "No guessing by the order metrics were logged in: several metrics and no --metric is an error listing them."
+    notebook(ws / "two.ipynb", "lr = 0.1", """
+import math, mlnb
+with mlnb.start_run() as run:
+    run.log_metric("auc", 0.9 + lr / 100)  # training: recorded first, and highest where validation diverged
+    run.log_metric("val_auc", math.nan if lr > 1 else 0.8 - lr)""")
+    proc = mlnb_cli("sweep", "two.ipynb", "--grid", "lr=0.1,9", "--parallel", "2", cwd=ws)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "the runs recorded 2 metrics (auc, val_auc)" in proc.stderr and "--metric" in proc.stderr, proc.stderr
+    assert "best run: not chosen" in proc.stdout
+    proc = mlnb_cli("sweep", "two.ipynb", "--grid", "lr=0.1,9", "--metric", "val_auc", cwd=ws)
+    assert proc.returncode == 0 and "(2 cached)" in proc.stdout, proc.stdout + proc.stderr
+    best = re.search(r"best run: (\S+)\s+val_auc=(\S+)\s+lr=(\S+)", proc.stdout)
+    assert best and (best.group(2), best.group(3)) == ("0.7", "0.1"), proc.stdout  # NaN (lr=9) never wins
+    df = get_runs("two", workspace=ws)  # the NaN came through the kernel's bundle and the store
+    assert df["metrics.val_auc"].isna().sum() == 1 and len(df.attrs["logged_nan"]["metrics.val_auc"]) == 1
+    assert df["metrics.auc"].max() == pytest.approx(0.99)  # what "the first metric recorded" would have picked
+    # the second case, in Python (no kernel): one metric recorded is the rule's easy case; several need a choice
+    from mlnb.runs.sweep import Sweep
+    sw = Sweep(ws / "two.ipynb", [{"lr": 0.1}, {"lr": 0.5}])
+    for e, m in zip(sw.combos, [{"score": 0.6}, {"score": 0.9}]): e.update(status="succeeded", metrics=m, run_id=str(e["index"]))
+    assert (sw.best()["params"], sw.best(mode="min")["params"]) == ({"lr": 0.5}, {"lr": 0.1})
+    sw.combos[0]["metrics"]["loss"] = 0.3
+    with pytest.raises(ParameterError, match=r"recorded 2 metrics \(loss, score\)"):
+        sw.best()
+    assert sw.best("loss", "min")["params"] == {"lr": 0.1}

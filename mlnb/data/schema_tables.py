@@ -12,12 +12,12 @@ from .schema import (Schema, as_schema, infer_schema, save_schema, feature_domai
                               get_feature, is_categorical, set_drift, set_skew)
 
 # %% auto #0
-__all__ = ['format_number', 'schema_frame', 'schema_diff', 'cli_schema']
+__all__ = ['format_number', 'schema_frame', 'domain_text', 'schema_diff', 'cli_schema']
 
 # %% ../../nbs/data/16_schema_tables.ipynb #6166c291
 def _type_name(f:schema_pb2.Feature) -> str:
-    "INT, FLOAT, BYTES, or STRING for a BYTES feature with a domain of values (TFDV's display convention)."
-    if f.type == schema_pb2.BYTES and f.WhichOneof("domain_info") in ("domain", "string_domain"): return "STRING"
+    "The type as people read it, and as StatsView shows statistics: INT, FLOAT, STRING (text: a BYTES feature), BYTES (an image)."
+    if f.type == schema_pb2.BYTES and f.WhichOneof("domain_info") != "image_domain": return "STRING"
     return schema_pb2.FeatureType.Name(f.type)
 
 def _presence(f:schema_pb2.Feature) -> str:
@@ -79,14 +79,19 @@ def schema_frame(schema:Schema, # a schema proto or schema.pbtxt path
         rows.append(dict(
             feature=f.name, type=_type_name(f), presence=_presence(f),
             min_fraction=f.presence.min_fraction if f.presence.HasField("min_fraction") else math.nan,
-            valency=_valency(f),
-            domain=(_values_text(values) if values is not None else _range_text(d) if d else ""),
-            values=values, min=math.nan if lo is None else lo, max=math.nan if hi is None else hi,
+            valency=_valency(f), values=values, min=math.nan if lo is None else lo, max=math.nan if hi is None else hi,
             deprecated=is_deprecated(f), environments=_environments(schema, f),
             drift=math.nan if drift is None else drift, skew=math.nan if skew is None else skew))
-    columns = ["feature", "type", "presence", "min_fraction", "valency", "domain", "values", "min", "max",
+    columns = ["feature", "type", "presence", "min_fraction", "valency", "values", "min", "max",
                "deprecated", "environments", "drift", "skew"]
     return pd.DataFrame(rows, columns=columns)
+
+def domain_text(row:dict # a `schema_frame` row (its `values`, `min`, `max`)
+               ) -> str:
+    "The domain as people read it: 'a', 'b', … (allowed values) or [0, 100] (a range); '' when the feature has none."
+    if isinstance(row.get("values"), list): return _values_text(row["values"])
+    lo, hi = (None if v is None or (isinstance(v, float) and math.isnan(v)) else v for v in (row.get("min"), row.get("max")))
+    return "" if lo is None and hi is None else _range_text((lo, hi))
 
 # %% ../../nbs/data/16_schema_tables.ipynb #87be722f
 _DESCRIBED = ("name", "type", "presence", "value_count", "shape", "domain", "int_domain", "float_domain",
@@ -174,6 +179,7 @@ def _cli_show(args) -> int:
     if args.json:
         print(df.to_json(orient="records", indent=1))
         return 0
+    df.insert(df.columns.get_loc("valency") + 1, "domain", [domain_text(r) for r in df.to_dict("records")])
     shown = df.drop(columns=["values", "min", "max", "min_fraction"]).astype(object)
     print(shown.where(shown.notna(), "").to_string(index=False))
     return 0
@@ -208,23 +214,24 @@ def cli_schema(parser:argparse.ArgumentParser, # the `mlnb schema` parser
     "Add `mlnb schema infer|show|diff|set-drift|set-skew`."
     sub = parser.add_subparsers(dest="action", metavar="ACTION")
     p = sub.add_parser("infer", help="infer a schema from statistics or data")
-    p.add_argument("source", help="statistics file (stats.pb) or data (CSV, Parquet, TFRecord)")
+    p.add_argument("source", metavar="DATA_OR_STATS", help="statistics file (stats.pb) or data (CSV, Parquet, TFRecord)")
     p.add_argument("-o", "--output", help="schema.pbtxt to write (the old one is kept in .schema_history/)")
-    p.add_argument("--max-domain-size", type=int, default=100, help="largest string domain (default 100)")
+    p.add_argument("--max-domain-size", type=int, default=100, metavar="N", help="largest string domain (default: 100)")
     p.add_argument("--infer-shape", action="store_true", help="also infer fixed feature shapes")
     p.set_defaults(func=_cli_infer)
     p = sub.add_parser("show", help="print a schema as a table, one row per feature")
-    p.add_argument("schema", help="schema.pbtxt")
+    p.add_argument("schema", metavar="SCHEMA", help="schema.pbtxt")
     p.add_argument("--json", action="store_true", help="print JSON records instead of a table")
     p.set_defaults(func=_cli_show)
-    p = sub.add_parser("diff", help="what changed from schema A to schema B (exit 1 when different)")
-    p.add_argument("a", help="the old schema.pbtxt")
-    p.add_argument("b", help="the new schema.pbtxt")
+    p = sub.add_parser("diff", help="what changed from schema A to schema B (exit 1 when different)",
+                       epilog="exit status: 0 when the schemas are the same, 1 when they differ, 2 on a usage or input error")
+    p.add_argument("a", metavar="A", help="the old schema.pbtxt")
+    p.add_argument("b", metavar="B", help="the new schema.pbtxt")
     p.set_defaults(func=_cli_diff)
     for check, against in (("drift", "the previous span"), ("skew", "serving data")):
         p = sub.add_parser(f"set-{check}", help=f"set the {check} threshold of a feature (the largest distance to "
                                                 f"{against} that passes), or 'none' to remove it")
-        p.add_argument("feature", help="a feature of the schema")
-        p.add_argument("threshold", help="a number in [0, 1), or none")
+        p.add_argument("feature", metavar="FEATURE", help="a feature of the schema")
+        p.add_argument("threshold", metavar="THRESHOLD", help="a number in [0, 1), or none")
         p.add_argument("--schema", required=True, help="the schema.pbtxt to change (the old one goes to .schema_history/)")
         p.set_defaults(func=_cli_set(check))

@@ -169,7 +169,7 @@ def _pipeline_option_list(args) -> list[str]|None:
 
 def cli_stats(parser):
     "`mlnb stats`: compute statistics of a data source and save them."
-    parser.add_argument("data", help="CSV, Parquet or TFRecord file, glob or directory")
+    parser.add_argument("data", metavar="DATA", help="CSV, Parquet or TFRecord file, glob or directory")
     parser.add_argument("-o", "--output", help="statistics file to write (.pb binary, .pbtxt text)")
     parser.add_argument("--slice", action="append", metavar="COL", help="slice by this column (repeatable)")
     parser.add_argument("--label", metavar="COL", help="the label column")
@@ -177,7 +177,10 @@ def cli_stats(parser):
     parser.add_argument("--null-value", action="append", metavar="TEXT",
                         help="read this CSV text as a missing value, e.g. NA (repeatable; by default only an empty field is missing)")
     parser.add_argument("--sample-rate", type=float, metavar="R", help="keep this fraction of rows (0 < R <= 1)")
-    parser.add_argument("--backend", choices=["auto", "columnar", "inprocess", "beam"], default="auto")
+    parser.add_argument("--backend", choices=["auto", "columnar", "inprocess", "beam"], default="auto", metavar="BACKEND",
+                        help="columnar (pyarrow, no TensorFlow), inprocess (TFDV's generators), beam (Apache Beam: "
+                             "--runner, --pipeline-option) or auto: columnar unless the input passes 8 GiB or Beam "
+                             "options are given (default: auto)")
     parser.add_argument("--runner", help="Beam runner (DirectRunner, FlinkRunner, SparkRunner, DataflowRunner...)")
     parser.add_argument("--pipeline-option", action="append", metavar="K=V", help="a Beam pipeline option (repeatable)")
     def run(args):

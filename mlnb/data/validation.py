@@ -477,8 +477,10 @@ def cli_validate(parser:argparse.ArgumentParser, # the `mlnb validate` parser
     parser.add_argument("--serving", help="statistics or data of serving (skew)")
     parser.add_argument("--env", help="the environment of the data, e.g. SERVING")
     parser.add_argument("--min-examples", type=int, default=MIN_EXAMPLES, metavar="N",
-                        help=f"judge a drift/skew distance only from N examples or more on each side (default {MIN_EXAMPLES})")
+                        help=f"judge a drift/skew distance only from N examples or more on each side (default: {MIN_EXAMPLES})")
     parser.add_argument("--null-value", action="append", metavar="TEXT",
                         help="for CSV data: read this text as a missing value, e.g. NA (repeatable)")
     parser.add_argument("--json", action="store_true", help="print everything as JSON: anomalies, measurements, notes, fixes")
+    parser.epilog = ("exit status: 0 when the data matches the schema, 1 when anomalies are found, 2 on a usage or input "
+                     "error (one line on stderr)")
     parser.set_defaults(func=_cli_validate)

@@ -9,7 +9,7 @@ from pathlib import Path
 from ..core.files import Fingerprints
 from .context import RUN_MIME_TYPE
 from .recording import read_records
-from ..metadata.run_records import RUN_TYPE, register_run_types, put_run
+from ..metadata.run_records import RUN_TYPE, register_run_types, put_run, decode_metrics
 from ..metadata.store import Store, run_status
 
 # %% auto #0
@@ -21,7 +21,7 @@ def _read_nb(notebook) -> dict:
 
 def read_run_bundles(notebook:str|Path|dict # an executed notebook: path or parsed JSON
                     ) -> list[dict]:
-    "The runs a notebook's outputs recorded, in order (each as its last update)."
+    "The runs a notebook's outputs recorded, in order (each as its last update; metrics as numbers, NaN included)."
     out = {}
     for cell in _read_nb(notebook).get("cells", []):
         for o in cell.get("outputs", []) or []:
@@ -29,7 +29,7 @@ def read_run_bundles(notebook:str|Path|dict # an executed notebook: path or pars
             if isinstance(rec, str):
                 try: rec = json.loads(rec)
                 except ValueError: continue
-            if isinstance(rec, dict) and rec.get("run_id"): out[rec["run_id"]] = rec
+            if isinstance(rec, dict) and rec.get("run_id"): out[rec["run_id"]] = decode_metrics(rec)  # "NaN" is NaN again
     return list(out.values())
 
 def ended(run:dict, # a recorded run

@@ -4,14 +4,15 @@
 
 # %% ../../nbs/metadata/31_run_records.ipynb #0e756760
 from __future__ import annotations
-import json, os, socket
+import json, math, os, socket
 from pathlib import Path
 from .store import (Store, RUN_STATES, run_status, set_properties, properties, filter_literal)
 
 # %% auto #0
-__all__ = ['RUN_TYPE', 'EXPERIMENT_TYPE', 'SWEEP_TYPE', 'RUN_PROPERTIES', 'CONTEXT_PROPERTIES', 'JSON_PROPERTIES',
-           'RUN_OUT_ROLES', 'register_run_types', 'tracking_store', 'in_workspace', 'put_run', 'process_alive',
-           'run_from_properties', 'read_run', 'cached_runs', 'put_sweep']
+__all__ = ['RUN_TYPE', 'EXPERIMENT_TYPE', 'SWEEP_TYPE', 'RUN_PROPERTIES', 'CONTEXT_PROPERTIES', 'JSON_PROPERTIES', 'NON_FINITE',
+           'RUN_OUT_ROLES', 'register_run_types', 'tracking_store', 'encode_non_finite', 'metric_value',
+           'decode_metrics', 'in_workspace', 'put_run', 'process_alive', 'run_from_properties', 'read_run',
+           'cached_runs', 'put_sweep']
 
 # %% ../../nbs/metadata/31_run_records.ipynb #0a46d0ee
 RUN_TYPE, EXPERIMENT_TYPE, SWEEP_TYPE = "mlnb.TrackedRun", "mlnb.Experiment", "mlnb.Sweep"
@@ -43,6 +44,34 @@ def tracking_store(workspace:str|Path=".", # the workspace (see `mlnb.core.works
     if store is None: store = _STORES[key] = register_run_types(Store(workspace, metadata, create=create))
     return store
 
+# %% ../../nbs/metadata/31_run_records.ipynb #0ecfd20f
+NON_FINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+
+def encode_non_finite(value # a number, or a dict/list holding numbers
+                     ):
+    "`value` with every NaN, inf and -inf float as \"NaN\", \"Infinity\", \"-Infinity\" (a copy; JSON-safe)."
+    if isinstance(value, float):
+        if math.isfinite(value): return value
+        return "NaN" if math.isnan(value) else "Infinity" if value > 0 else "-Infinity"
+    if isinstance(value, dict): return {k: encode_non_finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)): return [encode_non_finite(v) for v in value]
+    return value
+
+def metric_value(value # a stored metric value
+                ):
+    "A stored metric value as a number: \"NaN\", \"Infinity\" and \"-Infinity\" are floats again."
+    return NON_FINITE.get(value, value) if isinstance(value, str) else value
+
+def decode_metrics(run:dict # a run dict (its `metrics` and `history`, when present, are decoded in place)
+                  ) -> dict:
+    "The run with its metrics and metric history as numbers (see `encode_non_finite`)."
+    if isinstance(run.get("metrics"), dict):
+        run["metrics"] = {k: metric_value(v) for k, v in run["metrics"].items()}
+    if isinstance(run.get("history"), dict):
+        run["history"] = {k: [[p[0], metric_value(p[1]), *p[2:]] if isinstance(p, list) and len(p) > 1 else p for p in pts]
+                          for k, pts in run["history"].items() if isinstance(pts, list)}
+    return run
+
 # %% ../../nbs/metadata/31_run_records.ipynb #54622243
 RUN_OUT_ROLES = {"executed_notebook", "artifact"}
 
@@ -65,7 +94,8 @@ def put_run(store:Store, # from `tracking_store`
     ex = pb.Execution(type_id=store.types[RUN_TYPE], name=run["run_id"],
                       last_known_state=pb.Execution.State.Value(RUN_STATES.get(status, "UNKNOWN")))
     if run.get("execution_id"): ex.id = run["execution_id"]
-    set_properties(ex, {k: run.get(k) for k in RUN_PROPERTIES} | {"status": status, "workspace": str(store.workspace)})
+    values = {k: run.get(k) for k in RUN_PROPERTIES} | {"status": status, "workspace": str(store.workspace)}
+    set_properties(ex, values | {k: encode_non_finite(values[k]) for k in ("metrics", "history")})
     pairs = store.artifact_events([in_workspace(store.workspace, a) for a in artifacts], run["run_id"], RUN_OUT_ROLES)
     ws = {"workspace": str(store.workspace)}
     with store.transaction():
@@ -98,6 +128,7 @@ def run_from_properties(props:dict, # a TrackedRun execution's properties (see `
             try: run[k] = json.loads(v)
             except ValueError: run[k] = None
     for k in ("params", "metrics"): run[k] = run.get(k) or {}
+    decode_metrics(run)
     run["status"] = run_status(run.get("status"))
     if run["status"] == "running" and not process_alive(run.get("host"), run.get("pid")): run["status"] = "interrupted"
     if execution_id is not None: run["execution_id"] = execution_id

@@ -139,7 +139,11 @@ def set_properties(msg, # an MLMD Artifact, Execution or Context
         p = msg.properties[k]
         if isinstance(v, bool): p.bool_value = v
         elif isinstance(v, int): p.int_value = v
-        elif isinstance(v, float): p.double_value = v
+        elif isinstance(v, float):
+            if v != v or v in (float("inf"), float("-inf")):  # MLMD's SQLite backend writes them as bare SQL words and fails
+                raise InputError(f"property '{k}': {v} cannot be an ML-Metadata double; store it as text (see "
+                                 "`mlnb.metadata.run_records.encode_non_finite`)", name=k)
+            p.double_value = v
         elif isinstance(v, (dict, list)): p.string_value = json.dumps(v, sort_keys=True)
         else: p.string_value = str(v)
     return msg

@@ -283,28 +283,32 @@ def cli_model(parser:argparse.ArgumentParser) -> None:
     "`mlnb model evaluate|bless|push` (`validate`: the deprecated name of `bless`)."
     sub = parser.add_subparsers(dest="action", metavar="ACTION")
     e = sub.add_parser("evaluate", help="metrics overall and per slice")
-    e.add_argument("model", help="SavedModel dir, TF Serving folder, .keras or .pkl file")
-    e.add_argument("data", help="CSV or Parquet file with the label column")
-    e.add_argument("--label", required=True, help="the label column")
-    e.add_argument("--threshold", type=float, default=0.5, help="binary decision threshold (default 0.5)")
+    e.add_argument("model", metavar="MODEL", help="SavedModel dir, TF Serving folder, .keras or .pkl file")
+    e.add_argument("data", metavar="DATA", help="CSV or Parquet file with the label column")
+    e.add_argument("--label", required=True, metavar="COL", help="the label column")
+    e.add_argument("--decision-threshold", dest="threshold", type=float, default=0.5, metavar="P",
+                   help="a binary model predicts the positive class when P(positive) >= P (default: 0.5)")
+    e.add_argument("--threshold", dest="threshold", type=float, help=argparse.SUPPRESS)  # mlnb 0.1's name of it
     v = sub.add_parser("bless", aliases=["validate"], help="bless a candidate against thresholds and a baseline (exit 1 "
-                       "when not blessed; `validate` is its deprecated name)")
-    v.add_argument("candidate", help="the candidate model (path)")
-    v.add_argument("data", help="CSV or Parquet evaluation data")
-    v.add_argument("--label", required=True, help="the label column")
-    v.add_argument("--baseline", help="the model in production (path); without it only values are judged")
+                       "when not blessed; `validate` is its deprecated name)",
+                       epilog="exit status: 0 when the candidate is blessed, 1 when the candidate is not blessed, 2 on a "
+                              "usage or input error (one line on stderr)")
+    v.add_argument("candidate", metavar="CANDIDATE", help="the candidate model (path)")
+    v.add_argument("data", metavar="DATA", help="CSV or Parquet evaluation data")
+    v.add_argument("--label", required=True, metavar="COL", help="the label column")
+    v.add_argument("--baseline", metavar="MODEL", help="the model in production (path); without it only values are judged")
     v.add_argument("--threshold", action="append", required=True, metavar="RULE",
-                   help="auc>=0.7, log_loss<=0.4, auc>=baseline-0.01 (repeatable)")
-    v.add_argument("--min-slice-count", type=int, default=30, help="slices with fewer examples are not judged")
-    v.add_argument("--output", "-o", help="write the blessing as JSON here (for `mlnb model push --blessing`)")
+                   help="a rule the candidate must pass: auc>=0.7, log_loss<=0.4, auc>=baseline-0.01 (repeatable)")
+    v.add_argument("--min-slice-count", type=int, default=30, metavar="N", help="slices with fewer examples are not judged (default: 30)")
+    v.add_argument("-o", "--output", help="write the blessing as JSON here (for `mlnb model push --blessing`)")
     v.add_argument("--skip-infra", action="store_true",
                    help="do not load and query the candidate in a fresh process as TF Serving would (the infra check)")
-    v.add_argument("--infra-rows", type=int, default=32, metavar="N", help="rows of DATA the infra check sends (default 32)")
+    v.add_argument("--infra-rows", type=int, default=32, metavar="N", help="rows of DATA the infra check sends (default: 32)")
     for p in (e, v):
-        p.add_argument("--slice", action="append", metavar="FEATURE[,FEATURE]", help="slice by a feature or a pair (repeatable)")
+        p.add_argument("--slice", action="append", metavar="COL[,COL]", help="slice by a feature or a pair (repeatable)")
         p.add_argument("--json", action="store_true", help="print JSON")
     u = sub.add_parser("push", help="write a model as the next version of a TF Serving folder")
-    u.add_argument("model", help="SavedModel dir, TF Serving folder or .keras file")
+    u.add_argument("model", metavar="MODEL", help="SavedModel dir, TF Serving folder or .keras file")
     u.add_argument("--base-dir", required=True, help="serving root; the model goes to BASE_DIR/NAME/<version>")
     u.add_argument("--name", required=True, help="the model name")
     u.add_argument("--blessing", help="a blessing JSON from `mlnb model bless --output`; refused when not blessed")

@@ -107,16 +107,19 @@ def _on_sigterm(signum, frame): raise KeyboardInterrupt
 
 def cli_run(parser:argparse.ArgumentParser):
     "Arguments of `mlnb run`."
-    parser.add_argument("spec", nargs="?", default="pipeline.yaml", help="pipeline.yaml or its folder (default: ./pipeline.yaml)")
+    parser.add_argument("spec", nargs="?", default="pipeline.yaml", metavar="SPEC", help="pipeline.yaml or its folder (default: ./pipeline.yaml)")
     parser.add_argument("-p", "--param", action="append", metavar="STEP.NAME=VALUE", help="override a step parameter (repeatable)")
     parser.add_argument("--only", action="append", metavar="STEP", help="run only these steps (repeatable or comma-separated)")
     parser.add_argument("--from", dest="from_step", metavar="STEP", help="run this step and everything downstream of it")
     parser.add_argument("--force", action="store_true", help="ignore the cache: run every selected step")
-    parser.add_argument("--parallel", type=int, default=1, metavar="N", help="run up to N independent steps at once (default 1)")
+    parser.add_argument("--parallel", type=int, default=1, metavar="N", help="run up to N independent steps at once (default: 1)")
     parser.add_argument("--resume", metavar="RUN_ID", help="complete a failed or interrupted run, keeping its succeeded steps")
     parser.add_argument("--run-id", metavar="RUN_ID", help="join the run RUN_ID, or start it under that id: processes that "
                         "each run some steps (Airflow's tasks) make one run")
     parser.add_argument("--skip-exit-code", type=int, metavar="CODE", help="exit with CODE when every selected step was skipped")
+    parser.epilog = ("exit status: 0 when every selected step ran, was cached or was skipped, 1 when a step failed, 2 on a "
+                     "usage or input error, 130 when interrupted (finish it with --resume RUN_ID), CODE of --skip-exit-code "
+                     "when every selected step was skipped")
     def run(args):
         if args.parallel < 1: raise PipelineError(f"--parallel {args.parallel}: expected 1 or more")
         pipeline = Pipeline.load(args.spec)
@@ -165,7 +168,7 @@ def cli_lineage(parser:argparse.ArgumentParser):
     "Arguments of `mlnb lineage PATH`."
     parser.add_argument("path", metavar="PATH", help="a file or folder a pipeline step wrote")
     parser.add_argument("-w", "--workspace", help="the pipeline folder (default: found from PATH)")
-    parser.add_argument("--depth", type=int, help="how many producing steps up to follow (default: all)")
+    parser.add_argument("--depth", type=int, metavar="N", help="how many producing steps up to follow (default: all)")
     parser.add_argument("--json", action="store_true", help="print JSON")
     def show(args):
         path = Path(args.path).resolve()

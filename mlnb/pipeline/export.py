@@ -115,15 +115,15 @@ def airflow_dag(pipeline:Pipeline, # the pipeline to schedule
 
 def cli_export(parser:argparse.ArgumentParser):
     "Arguments of `mlnb export airflow pipeline.yaml -o dag.py`."
-    sub = parser.add_subparsers(dest="target", metavar="{airflow}")
+    sub = parser.add_subparsers(dest="target", metavar="TARGET")
     af = sub.add_parser("airflow", help="an Airflow DAG whose run is one mlnb run: a task per step, `mlnb run --only STEP --run-id RUN`")
-    af.add_argument("spec", nargs="?", default="pipeline.yaml", help="pipeline.yaml or its folder")
+    af.add_argument("spec", nargs="?", default="pipeline.yaml", metavar="SPEC", help="pipeline.yaml or its folder (default: ./pipeline.yaml)")
     af.add_argument("-o", "--output", help="the DAG file to write (default: print it)")
     af.add_argument("--dag-id", help="the DAG id (default: mlnb_<pipeline name>)")
     af.add_argument("--schedule", help="cron expression or preset such as @daily (default: the pipeline's `schedule:`, else triggered by hand)")
-    af.add_argument("--retries", type=int, default=0, metavar="N", help="retries of a failed task, each in the same run (default 0)")
-    af.add_argument("--retry-delay", type=float, default=60, metavar="SECONDS", help="wait before a retry (default 60)")
-    af.add_argument("--mlnb", help="the mlnb command on the Airflow workers (default: this environment's)")
+    af.add_argument("--retries", type=int, default=0, metavar="N", help="retries of a failed task, each in the same run (default: 0)")
+    af.add_argument("--retry-delay", type=float, default=60, metavar="SECONDS", help="wait before a retry (default: 60)")
+    af.add_argument("--mlnb", metavar="COMMAND", help="the mlnb command on the Airflow workers (default: this environment's)")
     def export(args):
         source = airflow_dag(Pipeline.load(args.spec), args.dag_id, args.schedule, args.mlnb, args.retries, args.retry_delay)
         if not args.output: print(source, end=""); return 0

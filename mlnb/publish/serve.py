@@ -151,6 +151,8 @@ def cli_serve(parser):
                         help="a published site (or a workspace: its newest site), a notebook, or a folder of notebooks "
                              "(default: the newest site under ./site/ or .)")
     parser.add_argument("--port", type=int, default=None, help="port on 127.0.0.1 (default: a free one)")
+    parser.epilog = ("exit status: 0 when stopped (Ctrl-C or kill), Voila's exit code when Voila stops by itself, 2 on a "
+                     "usage or input error (one line on stderr)")
     parser.add_argument("--token", default=None, help="the token to require (default: a fresh random one)")
     parser.add_argument("--no-token", action="store_true", help="serve without a token (anyone on this machine can open it)")
     parser.add_argument("--debug", action="store_true",

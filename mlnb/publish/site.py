@@ -8,6 +8,7 @@ import html, importlib.util, json, logging, os, re, shutil, sys
 from datetime import datetime
 from pathlib import Path
 from ..errors import InputError, MlnbError
+from .monitoring import history_html, monitoring_block, publish_views, runs_history
 
 # %% auto #0
 __all__ = ['TEMPLATES', 'RECORD_MIME', 'WIDGET_MIME', 'LIVE_TAG', 'PUBLISH_HELP', 'find_run', 'widget_note', 'Replay',
@@ -308,9 +309,9 @@ def index_html(run:dict, # a run's `run.json`, as published (steps carry `site` 
             f'<div class="mlnb-sub">status <b>{e(str(run.get("status", "?")))}</b> · {e(summary)}'
             f'{" · " + when if when else ""}</div>'
             f'<div class="mlnb-sub mlnb-command">run as <code>{e(_run_command(run))}</code>'
-            f'{"" if overrides else " (the parameters in the pipeline file, none set with -p)"}</div>{warn}'
+            f'{"" if overrides else " (the parameters in the pipeline file, none set with -p)"}</div>{warn}{monitoring_block(run, mode)}'
             '<table><thead><tr><th>step</th><th>status</th><th>duration</th><th>recorded</th><th>open</th></tr></thead>'
-            f'<tbody>{"".join(rows)}</tbody></table></div>')
+            f'<tbody>{"".join(rows)}</tbody></table>{history_html(run, mode)}</div>')
 
 # %% ../../nbs/publish/70_site.ipynb #d7349c15
 def dashboard(path:str|Path="run.json" # a published site's run.json
@@ -411,12 +412,14 @@ def publish(run:str|Path="latest", # a run id, `latest`, or a run folder
             executed = _read(src)
             nbformat.write(executed, str(tmp/"notebooks"/f"{step}.ipynb"))
             app = app_notebook(executed, f"../notebooks/{step}.ipynb", "../artifacts")
+            views = publish_views(executed, step, tmp, app, f"run {run_id}") # MonitorViews: pages, live in the app
             nbformat.write(app, str(tmp/"apps"/f"{step}.ipynb"))
             (tmp/"reports"/f"{step}.html").write_text(report_html(executed, title=f"{step} · {run_id}"))
             info["site"] = {"app": f"apps/{step}.ipynb", "report": f"reports/{step}.html",
-                            "notebook": f"notebooks/{step}.ipynb"}
+                            "notebook": f"notebooks/{step}.ipynb", **({"monitoring": views} if views else {})}
         record["published"] = {"at": datetime.now().isoformat(timespec="seconds"),
-                               "workspace": str(workspace.resolve()), "artifact_notes": notes}
+                               "workspace": str(workspace.resolve()), "artifact_notes": notes,
+                               "history": runs_history(workspace, run_id, site.parent)}
         (tmp/"run.json").write_text(json.dumps(record, indent=1, default=str))
         title = f"{record.get('pipeline', 'pipeline')} run {run_id}"
         (tmp/"index.html").write_text(_page(title, index_html(record, "static")))
@@ -448,8 +451,9 @@ def cli_publish(parser):
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.epilog = "\n\n".join(textwrap.fill(p, 88) for p in PUBLISH_HELP.split("\n\n"))
     parser.add_argument("run", metavar="RUN_ID", help="a run id, 'latest', or a run folder")
-    parser.add_argument("--workspace", "-w", default=".", help="the pipeline's folder or its pipeline.yaml (default: .)")
-    parser.add_argument("-o", "--out", default=None, help="site folder (default: WORKSPACE/site/RUN_ID)")
+    parser.add_argument("-w", "--workspace", default=".", help="the pipeline's folder or its pipeline.yaml (default: .)")
+    parser.add_argument("-o", "--output", dest="out", default=None, metavar="OUTPUT", help="site folder (default: WORKSPACE/site/RUN_ID)")
+    parser.add_argument("--out", dest="out", help=argparse.SUPPRESS)  # mlnb 0.1's name of --output
     def run(args):
         site = publish(args.run, workspace=args.workspace, out=args.out)
         print(f"published {site}\n  static: {site/'index.html'}\n  serve:  mlnb serve {site}")

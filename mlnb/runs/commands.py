@@ -4,14 +4,16 @@
 
 # %% ../../nbs/runs/64_commands.ipynb #af598a67
 from __future__ import annotations
-import argparse, json
+import argparse, json, math
 from ..core.clock import seconds_between
 from ..core.workspace import find_workspace
+from ..errors import InputError
 from ..metadata.lineage import get_run, list_runs
-from .query import compare_runs, format_compare
+from ..metadata.run_records import encode_non_finite
+from .query import compare_runs, format_compare, get_run as get_tracked_run
 
 # %% auto #0
-__all__ = ['format_runs', 'format_run', 'cli_runs']
+__all__ = ['format_runs', 'format_run', 'format_tracked_run', 'cli_runs']
 
 # %% ../../nbs/runs/64_commands.ipynb #09ba3b1d
 def _seconds(run:dict) -> str:
@@ -44,25 +46,56 @@ def format_run(run:dict # from `mlnb.metadata.lineage.get_run`
             for n, s in run["steps"].items()]
     return head + "\n" + _table(rows, ["STEP", "STATUS", "TOOK", "NOTEBOOK", "RECORDS / REASON"])
 
+def _value(v) -> str:
+    if isinstance(v, float): return "NaN" if math.isnan(v) else f"{v:.6g}"
+    return json.dumps(v)
+
+def format_tracked_run(run:dict # from `mlnb.runs.query.get_run`
+                      ) -> str:
+    "One tracked run as `mlnb runs show` prints it: origin, parameters, metrics (NaN and ±inf as they were logged)."
+    head = (f"run {run['run_id']} of experiment '{run.get('experiment')}': {run.get('status')} (started {run.get('started')}, "
+            f"took {_seconds(run)}; source {run.get('source') or '-'})")
+    origin = [[k, run.get(k)] for k in ("notebook", "executed_notebook", "sweep_id", "pipeline_run", "git_commit") if run.get(k)]
+    params = [[k, _value(v)] for k, v in (run.get("params") or {}).items()]
+    history = run.get("history") or {}
+    metrics = [[k, _value(v), f"{len(history.get(k) or [])} step(s)"] for k, v in (run.get("metrics") or {}).items()]
+    parts = [head]
+    if origin: parts.append(_table(origin, ["FROM", ""]))
+    parts.append(_table(params, ["PARAM", "VALUE"]) if params else "no parameters")
+    parts.append(_table(metrics, ["METRIC", "LAST", "HISTORY"]) if metrics else "no metrics")
+    if run.get("error"): parts.append(f"error: {run['error'].get('ename')}: {run['error'].get('evalue')}")
+    return "\n\n".join(parts)
+
 # %% ../../nbs/runs/64_commands.ipynb #44107571
+def _either_run(ws, run_id:str) -> tuple:
+    "(a pipeline run or else a tracked run, its formatter)."
+    try: return get_run(ws, run_id), format_run
+    except InputError: pass
+    try: return get_tracked_run(run_id, ws), format_tracked_run
+    except InputError:
+        raise InputError(f"no run '{run_id}' in the store of {ws}: neither a pipeline run (`mlnb runs list`) nor a tracked "
+                         "run (`mlnb.get_runs()`)", run_id=run_id) from None
+
 def cli_runs(parser:argparse.ArgumentParser):
     "Arguments of `mlnb runs list`, `mlnb runs show RUN_ID` and `mlnb runs compare RUN_A RUN_B`."
-    sub = parser.add_subparsers(dest="action", metavar="{list,show,compare}")
+    sub = parser.add_subparsers(dest="action", metavar="ACTION")
     ls = sub.add_parser("list", help="the workspace's pipeline runs, newest first")
-    show = sub.add_parser("show", help="one run's steps: status, duration, records, reasons")
-    show.add_argument("run_id", metavar="RUN_ID")
+    show = sub.add_parser("show", help="one run: a pipeline run's steps, or a tracked run's parameters and metrics")
+    show.add_argument("run_id", metavar="RUN_ID", help="a run id: a pipeline run (`mlnb runs list`) or a tracked run "
+                      "(`mlnb.get_runs()`)")
     cmp = sub.add_parser("compare", help="two runs side by side: parameters, metrics, origin")
-    cmp.add_argument("run_a", metavar="RUN_A"); cmp.add_argument("run_b", metavar="RUN_B")
+    cmp.add_argument("run_a", metavar="RUN_A", help="a run id, pipeline run or tracked run: the left column")
+    cmp.add_argument("run_b", metavar="RUN_B", help="another run id: the right column, with the differences from RUN_A")
     cmp.add_argument("--all", action="store_true", help="show equal values too (default: differences only)")
     for p in (ls, show, cmp):
         p.add_argument("-w", "--workspace", help="the workspace (default: found from the current folder)")
-        p.add_argument("--json", action="store_true", help="print JSON")
+        p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     ls.add_argument("--pipeline", help="only this pipeline's runs")
     def runs(args):
         ws = find_workspace(args.workspace)
         if args.action == "list": data, text = list_runs(ws, pipeline=args.pipeline), format_runs
-        elif args.action == "show": data, text = get_run(ws, args.run_id), format_run
+        elif args.action == "show": data, text = _either_run(ws, args.run_id)
         else: data, text = compare_runs(args.run_a, args.run_b, ws), lambda d: format_compare(d, differences_only=not args.all)
-        print(json.dumps(data, indent=1, default=str) if args.json else text(data))
+        print(json.dumps(encode_non_finite(data), indent=1, default=str) if args.json else text(data))
         return 0
     for p in (ls, show, cmp): p.set_defaults(func=runs)

@@ -12,10 +12,11 @@ from .tracking import Run, active_run, start_run
 __all__ = ['Callback']
 
 # %% ../../nbs/runs/63_keras.ipynb #ca50ca50
-def _float(v):
+def _float(v, finite:bool=True):
+    "`v` as a float, or None when it is not a number (or not finite, when `finite`)."
     try: v = float(v)
     except (TypeError, ValueError): return None
-    return v if math.isfinite(v) else None
+    return v if math.isfinite(v) or not finite else None
 
 class Callback(keras.callbacks.Callback):
     "Log each epoch's metrics (and the fit's epochs and optimizer) to the active run, or to a run started for the fit."
@@ -39,7 +40,7 @@ class Callback(keras.callbacks.Callback):
         run.log_params({k: v for k, v in params.items() if v is not None and k not in run.params})
 
     def on_epoch_end(self, epoch, logs=None):
-        values = {k: _float(v) for k, v in (logs or {}).items()}
+        values = {k: _float(v, finite=False) for k, v in (logs or {}).items()}  # a NaN loss is logged: the run diverged
         self._run.log_metrics({k: v for k, v in values.items() if v is not None}, step=epoch + 1)
 
     def on_train_end(self, logs=None):

@@ -4,19 +4,19 @@
 
 # %% ../../nbs/runs/60_query.ipynb #b15ecad5
 from __future__ import annotations
-import ast, io, json, re, sqlite3, tokenize
+import ast, io, json, math, re, sqlite3, tokenize
 from pathlib import Path
 from urllib.parse import quote
 from ..errors import InputError, ParameterError, StoreMissing
 from ..core.workspace import find_workspace
 from ..metadata.store import connection_config, properties, run_status
 from ..metadata.run_records import (RUN_TYPE, JSON_PROPERTIES, tracking_store, process_alive,
-                                       run_from_properties, read_run)
+                                       run_from_properties, read_run, decode_metrics)
 from ..metadata.lineage import get_run as get_pipeline_run
 
 # %% auto #0
-__all__ = ['read_runs', 'get_run', 'get_history', 'parse_filter', 'filter_mask', 'runs_frame', 'get_runs', 'compare_runs',
-           'format_compare']
+__all__ = ['read_runs', 'get_run', 'get_history', 'parse_filter', 'logged', 'filter_mask', 'runs_frame', 'get_runs',
+           'compare_runs', 'format_compare']
 
 # %% ../../nbs/runs/60_query.ipynb #4c25b8c2
 _LIST = ("run_id", "experiment", "status", "source", "notebook", "executed_notebook", "sweep_id", "git_commit",
@@ -52,7 +52,11 @@ def _sqlite_runs(path:Path, workspace:str, columns:tuple, experiments:list|None,
         if not rows: return []
         cols = list(zip(*rows))
         values = {"run_id": cols[1], "status": [_STATE_NAMES.get(v, "unknown") for v in cols[2]]}
-        for i, c in enumerate(joined[1:], start=4): values[c] = _loads_all(cols[i]) if c in JSON_PROPERTIES else cols[i]
+        for i, c in enumerate(joined[1:], start=4):
+            values[c] = _loads_all(cols[i]) if c in JSON_PROPERTIES else cols[i]
+            if c in ("metrics", "history"):  # "NaN", "Infinity", "-Infinity" are numbers again; a substring test skips the rest
+                values[c] = [decode_metrics({c: v})[c] if t and ("NaN" in t or "Infinity" in t) else v
+                             for t, v in zip(cols[i], values[c])]
         running = [eid for eid, st in zip(cols[0], values["status"]) if st == "running"]
         procs = {}
         for eid, name, text, num in con.execute(  # is the process of a running run still there?
@@ -142,22 +146,37 @@ _PREFIXES = {"params": "params", "metrics": "metrics", "attributes": "attributes
 _WORDS = {"and": "and", "or": "or", "not": "not", "in": "in", "is": "is", "null": "None", "none": "None",
           "true": "True", "false": "False"}
 
-def _rewrite(expr:str) -> tuple[str, dict]:
-    "MLflow spellings to Python: `=` → `==`, AND/OR/NOT/IN → lower case, `quoted names` → placeholders."
-    quoted = {}
-    def hold(m):
-        key = f"__q{len(quoted)}__"
-        quoted[key] = m.group(1)
-        return key
-    text = re.sub(r"`([^`]*)`", hold, expr)
-    out = []
+_PREFIX_DOT = re.compile(r"\b(?:params|metrics|attributes)\s*\.\s*$")
+_UNQUOTED = re.compile(r"\b(params|metrics|attributes)\.([A-Za-z_0-9]+(?:[-.:/@]+[A-Za-z_0-9]+)+)")
+
+def _rewrite(expr:str, where:str="filter") -> tuple[str, dict]:
+    "MLflow spellings to Python: `=` → `==`, AND/OR/NOT/IN → lower case, quoted names → placeholders."
+    quoted, out, bare, i = {}, [], [], 0  # bare: the text with string literals blanked, to look for names
+    while i < len(expr):
+        ch = expr[i]
+        if ch not in "'\"`":
+            out.append(ch); bare.append(ch); i += 1; continue
+        j = i + 1
+        while j < len(expr) and expr[j] != ch: j += 2 if expr[j] == "\\" and ch != "`" else 1
+        if j >= len(expr): out.append(expr[i:]); bare.append(expr[i:]); break  # unterminated: ast.parse says where
+        if ch == "`" or (ch == '"' and _PREFIX_DOT.search("".join(bare))):  # `name` anywhere, "name" after a prefix
+            key = f"__q{len(quoted)}__"
+            quoted[key] = expr[i + 1:j]
+            out.append(key); bare.append(key)
+        else: out.append(expr[i:j + 1]); bare.append("''")
+        i = j + 1
+    m = _UNQUOTED.search("".join(bare))
+    if m:
+        raise ParameterError(f"{where}: '{m.group(0)}' is not one name: a name with '-', '.', spaces or other signs is "
+                             f'quoted, as {m.group(1)}."{m.group(2)}" or {m.group(1)}.`{m.group(2)}`', part=m.group(0))
+    text, toks = "".join(out), []
     try:
         for tok in tokenize.generate_tokens(io.StringIO(text).readline):
             if tok.type == tokenize.OP and tok.string == "=": tok = tok._replace(string="==")
             elif tok.type == tokenize.NAME and tok.string.lower() in _WORDS and tok.string not in ("True", "False", "None"):
                 tok = tok._replace(string=_WORDS[tok.string.lower()])
-            out.append(tok)
-        text = tokenize.untokenize(out)
+            toks.append(tok)
+        text = tokenize.untokenize(toks)
     except (tokenize.TokenError, IndentationError, SyntaxError): pass  # ast.parse reports it below
     return text.strip(), quoted
 
@@ -187,13 +206,14 @@ def parse_filter(expr:str # e.g. "metrics.auc > 0.8 and params.lr < 0.1"
     where = f"filter {expr!r}"
     if not isinstance(expr, str): raise ParameterError(f"filter: expected a string, found {type(expr).__name__}")
     if len(expr) > 5000: raise ParameterError(f"{where[:60]}…: too long (5000 characters at most)")
-    text, quoted = _rewrite(expr)
+    text, quoted = _rewrite(expr, where)
     try: tree = ast.parse(text, mode="eval")
     except SyntaxError as e:
         col = max((e.offset or 1) - 1, 0)
         near = text[col:col + 20] or text[-20:]
         raise ParameterError(f"{where}: not a valid expression near '{near}' ({e.msg}); expected "
-                             "comparisons such as metrics.auc > 0.8 joined by and/or", part=near) from None
+                             "comparisons such as metrics.auc > 0.8 joined by and/or (a name with spaces or '-' is quoted: "
+                             'metrics."f1-score", metrics.`avg model score`)', part=near) from None
     def check(node):
         if isinstance(node, ast.BoolOp): return [check(v) for v in node.values]
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not): return check(node.operand)
@@ -231,27 +251,37 @@ def _series(df, node, quoted, where):
                              f"known: {', '.join(known) or 'none'}", part=name)
     return df[name], None
 
-def _compare(op, a, b, where, text):
+def logged(df # from `runs_frame`
+          ):
+    "A function: a column of `df` → where a run has a value in it (a logged NaN is a value, a metric never logged is not)."
+    nan = df.attrs.get("logged_nan") or {}
+    def present(s):
+        ids = nan.get(s.name)
+        return (s.notna() | df["run_id"].isin(ids)) if ids and "run_id" in df.columns else s.notna()
+    return present
+
+def _compare(op, a, b, where, text, present=None):
     import pandas as pd
+    present = present or (lambda s: s.notna())
     col = a if isinstance(a, pd.Series) else b
     other = b if col is a else a
     if isinstance(op, (ast.Is, ast.IsNot)) or other is None:
         if other is not None and not isinstance(other, pd.Series):
             raise ParameterError(f"{where}: '{text}': `is` compares with None only; use == for values", part=text)
-        if isinstance(op, (ast.Is, ast.Eq)): return col.isna()
-        if isinstance(op, (ast.IsNot, ast.NotEq)): return col.notna()
+        if isinstance(op, (ast.Is, ast.Eq)): return ~present(col)
+        if isinstance(op, (ast.IsNot, ast.NotEq)): return present(col)
         raise ParameterError(f"{where}: '{text}' orders against None; expected a number or a string", part=text)
     if isinstance(op, (ast.In, ast.NotIn)):
         if not isinstance(a, pd.Series): raise ParameterError(f"{where}: '{text}': expected column in [values]", part=text)
         values = b if isinstance(b, (list, tuple, set)) else [b]
         nums = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
         num = pd.to_numeric(a, errors="coerce") if nums else a.astype(str)
-        hit = num.isin(list(values)) & a.notna()
-        return hit if isinstance(op, ast.In) else ~hit & a.notna()
-    fn, ok, sides = _OPS[type(op)], col.notna(), []
+        hit = num.isin(list(values)) & present(a)
+        return hit if isinstance(op, ast.In) else ~hit & present(a)
+    fn, ok, sides = _OPS[type(op)], present(col), []
     for s, o in ((a, b), (b, a)):
         if isinstance(s, pd.Series):
-            ok &= s.notna()
+            ok &= present(s)
             num = (isinstance(o, (int, float)) and not isinstance(o, bool)) or (
                 isinstance(o, pd.Series) and pd.api.types.is_numeric_dtype(o)) or pd.api.types.is_numeric_dtype(s)
             sides.append(pd.to_numeric(s, errors="coerce") if num else s.astype(str))
@@ -270,7 +300,7 @@ def filter_mask(df, # from `runs_frame`
     "The boolean Series of the rows `expr` selects."
     import pandas as pd
     tree, quoted = parse_filter(expr)
-    where = f"filter {expr!r}"
+    where, present = f"filter {expr!r}", logged(df)
     def ev(node):
         if isinstance(node, ast.BoolOp):
             masks = [ev(v) for v in node.values]
@@ -283,7 +313,7 @@ def filter_mask(df, # from `runs_frame`
             sides = [(a, v if a is not None else _status_values(v)) for a, v in sides]
         out = pd.Series(True, index=df.index)
         for op, (a, av), (b, bv) in zip(node.ops, sides, sides[1:]):
-            out &= _compare(op, a if a is not None else av, b if b is not None else bv, where, ast.unparse(node))
+            out &= _compare(op, a if a is not None else av, b if b is not None else bv, where, ast.unparse(node), present)
         return out
     if not len(df): return pd.Series([], dtype=bool)
     return ev(tree.body)
@@ -291,17 +321,22 @@ def filter_mask(df, # from `runs_frame`
 # %% ../../nbs/runs/60_query.ipynb #e5e32717
 def runs_frame(runs:list # run dicts from `read_runs`
               ):
-    "Runs as a DataFrame: attributes, then `params.*` and `metrics.*` columns."
+    "Runs as a DataFrame: attributes, then `params.*` and `metrics.*` columns (`attrs['logged_nan']`: runs that logged NaN)."
     import pandas as pd
     get = lambda k: [r.get(k) for r in runs]
+    nan = {}
     data = {"run_id": get("run_id"), "experiment": get("experiment"), "status": get("status"), "start_time": get("started"),
             "end_time": get("ended"), "duration": get("duration"), "source": get("source"), "notebook": get("notebook"),
             "executed_notebook": get("executed_notebook"), "sweep_id": get("sweep_id"), "git_commit": get("git_commit")}
     for kind in ("params", "metrics"):
         dicts = [r.get(kind) or {} for r in runs]
-        for n in sorted(set().union(*dicts)): data[f"{kind}.{n}"] = [d.get(n) for d in dicts]
+        for n in sorted(set().union(*dicts)):
+            data[f"{kind}.{n}"] = col = [d.get(n) for d in dicts]
+            if kind == "metrics" and any(v != v for v in col):  # NaN, and missing, are both NaN in a float column
+                nan[f"metrics.{n}"] = [rid for rid, v in zip(data["run_id"], col) if v != v]
     df = pd.DataFrame(data)
     df["duration"] = pd.to_numeric(df["duration"], errors="coerce")
+    df.attrs["logged_nan"] = nan  # what `filter_mask` and the ordering tell apart from a metric never logged
     return df
 
 def _order(df, order_by):
@@ -326,7 +361,14 @@ def _order(df, order_by):
             num = pd.to_numeric(s, errors="coerce")
             return num if num.notna().sum() == s.notna().sum() else s.astype(str).where(s.notna())
         return s
-    return df.sort_values(cols, ascending=asc, na_position="last", kind="mergesort", key=key)
+    present, keys, ascending = logged(df), {}, []
+    for i, (c, a) in enumerate(zip(cols, asc)):  # values in order, then logged NaN, then runs without a value
+        s = df[c]
+        keys[f"rank{i}"] = (s.isna().astype(int) + (~present(s)).astype(int)).to_numpy()
+        keys[f"value{i}"] = key(s).to_numpy()
+        ascending += [True, a]
+    order = pd.DataFrame(keys).sort_values(list(keys), ascending=ascending, na_position="last", kind="mergesort").index
+    return df.iloc[order]
 
 def get_runs(experiment:str|list|None=None, # an experiment name (or several); None: every experiment
              filter:str|None=None, # e.g. "metrics.auc > 0.8 and params.lr < 0.1"
@@ -370,13 +412,17 @@ def compare_runs(run_a:str, run_b:str, # two run ids (tracked runs or pipeline r
             if run.get(k) and Path(run[k]).is_absolute() and Path(run[k]).is_relative_to(ws):
                 run[k] = Path(run[k]).relative_to(ws).as_posix()
     def rows(x, y):
-        return [(k, x.get(k), y.get(k), x.get(k) == y.get(k)) for k in sorted(set(x) | set(y))]
+        return [(k, x.get(k), y.get(k), _same(x.get(k), y.get(k))) for k in sorted(set(x) | set(y))]
     return {"runs": [run_a, run_b], "params": rows(a["params"], b["params"]), "metrics": rows(a["metrics"], b["metrics"]),
             "info": [(k, a.get(k), b.get(k), a.get(k) == b.get(k)) for k in _INFO if a.get(k) is not None or b.get(k) is not None]}
 
+def _same(x, y) -> bool:
+    "Equal values, two NaN included (both runs diverged alike)."
+    return x == y or (isinstance(x, float) and isinstance(y, float) and math.isnan(x) and math.isnan(y))
+
 def _cell(v) -> str:
     if v is None: return "–"
-    if isinstance(v, float): return f"{v:.6g}"
+    if isinstance(v, float): return "NaN" if math.isnan(v) else f"{v:.6g}"
     return v if isinstance(v, str) else json.dumps(v)
 
 def format_compare(diff:dict, # from `compare_runs`
@@ -398,7 +444,8 @@ def format_compare(diff:dict, # from `compare_runs`
             note = ""
             if not same:
                 note = "*"
-                if isinstance(x, (int, float)) and isinstance(y, (int, float)) and not isinstance(x, bool) and sec == "metrics":
+                if (isinstance(x, (int, float)) and isinstance(y, (int, float)) and not isinstance(x, bool) and sec == "metrics"
+                        and math.isfinite(x) and math.isfinite(y)):
                     note = f"{y - x:+.4g}"
             lines.append(f"  {name:<{w0 - 2}}  {_cell(x):<{w1}}  {_cell(y):<{w2}}  {note}".rstrip())
     return "\n".join(lines)

@@ -14,7 +14,7 @@ from ..exec.cache import cache_key, env_fingerprint, find_cache_hit
 from ..exec.context import git_commit
 from ..exec.ingest import notebook_run
 from ..exec.notebook import execute_notebook, notebook_language
-from ..metadata.run_records import tracking_store, put_run, put_sweep, cached_runs
+from ..metadata.run_records import tracking_store, put_run, put_sweep, cached_runs, encode_non_finite, decode_metrics
 from ..metadata.store import run_status
 from ..pipeline.spec import read_notebook, inspect_parameters, source_hash, coerce_value, CliText
 
@@ -77,6 +77,10 @@ def random_combinations(ranges:dict, n:int, seed:int|None=None) -> list[dict]:
 # %% ../../nbs/runs/62_sweep.ipynb #e22d1dc6
 DONE = ("succeeded", "cached")  # a combination that needs no run on resume
 
+def _score(v) -> float|None:
+    "A metric value that can be ranked: a number, not NaN (±inf ranks)."
+    return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) and v == v else None
+
 def _fmt(values:dict, width:int=60) -> str:
     text = " ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in (values or {}).items())
     return text if len(text) <= width else text[:width - 1] + "…"
@@ -101,7 +105,8 @@ class Sweep:
     def __init__(self, notebook:str|Path, # the notebook (with a cell tagged `parameters`)
                  combinations:list|None=None, # [{name: value}], e.g. from `grid_combinations`
                  experiment:str|None=None, # default: the notebook's name
-                 metric:str|None=None, mode:str="max", # what "best" means
+                 metric:str|None=None, # the metric that picks the best run; needed when the runs record several
+                 mode:str="max", # "max" or "min": whether the best run maximises or minimises `metric`
                  parallel:int=1, # combinations run at once
                  params:dict|None=None, # values fixed for every combination
                  inputs:list|None=None, # data files the notebook reads: their content joins the cache key
@@ -150,7 +155,7 @@ class Sweep:
                  log, sweep_id)
         for c in d["combinations"]:
             entry = sw.add(c["params"])
-            entry.update({k: v for k, v in c.items() if k not in ("index", "params", "inject", "resolved")})
+            entry.update(decode_metrics({k: v for k, v in c.items() if k not in ("index", "params", "inject", "resolved")}))
             entry["status"] = run_status(entry["status"])  # `finished`, from mlnb 0.1, is `succeeded`
             if entry["status"] not in DONE: entry["status"] = "pending"
         sw.started = d.get("started")
@@ -163,7 +168,8 @@ class Sweep:
             "sweep_id": self.sweep_id, "notebook": os.path.relpath(self.notebook, self.ws), "experiment": self.experiment,
             "metric": self.metric, "mode": self.mode, "parallel": self.parallel, "params": self.fixed, "inputs": self.inputs,
             "search": self.search, "kernel": self.kernel, "timeout": self.timeout, "status": self.status,
-            "started": self.started, "ended": ended, "combinations": self.combos})
+            "started": self.started, "ended": ended,
+            "combinations": [{**e, "metrics": encode_non_finite(e["metrics"])} if e.get("metrics") else e for e in self.combos]})
 
     def key(self, entry:dict, env:str, fps:Fingerprints) -> str:
         "A combination's cache key: the notebook's source, the resolved parameters, the inputs' content, environment, kernel."
@@ -282,7 +288,7 @@ class Sweep:
         study = optuna.create_study(direction="maximize" if self.mode == "max" else "minimize",
                                     sampler=optuna.samplers.TPESampler(seed=seed))
         for e in self.combos:  # what a resumed sweep already knows
-            value = (e.get("metrics") or {}).get(self.metric)
+            value = _score((e.get("metrics") or {}).get(self.metric))
             if e["status"] in DONE and value is not None:
                 study.add_trial(optuna.trial.create_trial(params={k: e["params"][k] for k in dists}, distributions=dists, value=value))
         while len(self.combos) < trials or any(e["status"] == "pending" for e in self.combos):
@@ -295,18 +301,31 @@ class Sweep:
             self.save_state()
             self._run_batch(pending, store, env, fps)
             for t, e in zip(asked, pending[len(pending) - len(asked):]):
-                value = (e.get("metrics") or {}).get(self.metric)
-                if value is None: study.tell(t, state=optuna.trial.TrialState.FAIL)
+                value = _score((e.get("metrics") or {}).get(self.metric))
+                if value is None: study.tell(t, state=optuna.trial.TrialState.FAIL)  # failed, no metric, or NaN
                 else: study.tell(t, value)
 
-    def best(self) -> dict|None:
-        "The best succeeded (or cached) combination by `metric` and `mode`, or None."
-        ok = [e for e in self.combos if e["status"] in DONE and e.get("metrics")]
-        if not ok: return None
-        metric = self.metric or next(iter(ok[0]["metrics"]))
-        scored = [e for e in ok if isinstance(e["metrics"].get(metric), (int, float))]
+    def recorded_metrics(self) -> list[str]:
+        "The metrics the succeeded (or cached) combinations recorded, sorted."
+        return sorted({m for e in self.combos if e["status"] in DONE for m in (e.get("metrics") or {})})
+
+    def best(self, metric:str|None=None, # default: the sweep's `metric`; else the one metric the runs recorded
+             mode:str|None=None # "max" or "min"; default: the sweep's `mode`
+            ) -> dict|None:
+        "The best succeeded (or cached) combination, or None when no run has the metric (NaN never wins)."
+        metric, mode = metric or self.metric, mode or self.mode
+        if mode not in ("max", "min"): raise ParameterError(f"best: mode {mode!r}: expected max or min")
+        names = self.recorded_metrics()
+        if not names: return None
+        if metric is None:
+            if len(names) > 1:
+                raise ParameterError(f"sweep {self.sweep_id}: the runs recorded {len(names)} metrics ({', '.join(names)}); say "
+                                     "which one picks the best run: --metric NAME, and --mode min to minimise it (in Python: "
+                                     "metric=NAME, or best(metric=NAME))", metrics=names)
+            metric = names[0]
+        scored = [e for e in self.combos if e["status"] in DONE and _score((e.get("metrics") or {}).get(metric)) is not None]
         if not scored: return None
-        pick = (max if self.mode == "max" else min)(scored, key=lambda e: e["metrics"][metric])
+        pick = (max if mode == "max" else min)(scored, key=lambda e: e["metrics"][metric])
         return {**pick, "metric": metric, "value": pick["metrics"][metric]}
 
     def frame(self):
@@ -326,9 +345,10 @@ class Sweep:
         self.log(f"mlnb sweep {self.sweep_id}: {self.status} in {self.duration:.1f}s ({counts})")
         for e in self.combos:
             if e["status"] == "failed": self.log(f"  failed [{e['index'] + 1}] {_fmt(e['params'])}: {e.get('reason')}")
-        b = self.best()
+        try: b = self.best()
+        except ParameterError as e: self.log(f"best run: not chosen: {e}"); return
         if b: self.log(f"best run: {b['run_id']}  {b['metric']}={b['value']:.4g}  {_fmt(b['params'])}  ({b.get('notebook')})")
-        else: self.log("best run: none (no succeeded run recorded a metric)")
+        else: self.log("best run: none (no succeeded run recorded " + (f"'{self.metric}')" if self.metric else "a metric)"))
 
     def __repr__(self):
         return f"Sweep({self.sweep_id!r}, {self.notebook.name}, {self.status}, " + ", ".join(f"{n} {k}" for k, n in self.counts.items()) + ")"
@@ -363,20 +383,24 @@ def cli_sweep(parser:argparse.ArgumentParser):
                         help="a range (or NAME=A,B,C choices) for --random and --optuna")
     parser.add_argument("--seed", type=int, help="seed of the random search")
     parser.add_argument("-p", "--param", action="append", metavar="NAME=VALUE", help="a value fixed for every combination")
-    parser.add_argument("--parallel", type=int, default=1, metavar="K", help="run K combinations at once (default 1)")
+    parser.add_argument("--parallel", type=int, default=1, metavar="N", help="run N combinations at once (default: 1)")
     parser.add_argument("--experiment", help="the experiment of the runs (default: the notebook's name)")
-    parser.add_argument("--metric", help="the metric that picks the best run (default: the first one recorded)")
-    parser.add_argument("--mode", choices=["max", "min"], default="max", help="maximise or minimise --metric")
+    parser.add_argument("--metric", metavar="NAME", help="the metric that picks the best run (needed when the runs record several)")
+    parser.add_argument("--mode", choices=["max", "min"], default="max", metavar="MODE",
+                        help="max or min: whether the best run maximises or minimises --metric (default: max)")
     parser.add_argument("--input", action="append", metavar="PATH", help="a data file the notebook reads (joins the cache key)")
     parser.add_argument("--timeout", type=float, metavar="SECONDS", help="time allowed per cell")
     parser.add_argument("--force", action="store_true", help="run every combination, even when cached")
     parser.add_argument("--resume", metavar="SWEEP_ID", help="finish a sweep: run only the combinations that did not succeed")
     parser.add_argument("-w", "--workspace", help="the workspace (default: found from the notebook's folder)")
+    parser.epilog = ("exit status: 0 when every combination succeeded or was cached, 1 when one failed, 2 on a usage or "
+                     "input error, or when the runs recorded several metrics and no --metric says which picks the best run")
     def run(args):
         if args.parallel < 1: raise ParameterError(f"--parallel {args.parallel}: expected 1 or more")
         if args.resume:
             sw = Sweep.resume(args.resume, args.workspace or ".", args.parallel if args.parallel != 1 else None)
-            return 0 if sw.run().status == "succeeded" else 1
+            if args.metric: sw.metric, sw.mode = args.metric, args.mode
+            return _outcome(sw.run())
         if not args.notebook: raise ParameterError("mlnb sweep: give a NOTEBOOK (or --resume SWEEP_ID)")
         modes = [m for m in ("grid", "random", "optuna") if getattr(args, m)]
         if len(modes) != 1: raise ParameterError("mlnb sweep: give exactly one of --grid, --random N or --optuna N")
@@ -395,6 +419,12 @@ def cli_sweep(parser:argparse.ArgumentParser):
             search = {modes[0]: args.random or args.optuna, "seed": args.seed, "ranges": ranges}
         sw = Sweep(args.notebook, combos, args.experiment, args.metric, args.mode, args.parallel, fixed, args.input, search,
                    args.workspace, force=args.force, timeout=args.timeout)
-        sw.run(optuna_trials=args.optuna, seed=args.seed)
-        return 0 if sw.status == "succeeded" else 1
+        return _outcome(sw.run(optuna_trials=args.optuna, seed=args.seed))
     parser.set_defaults(func=run)
+
+def _outcome(sw:Sweep) -> int:
+    "The exit code: 0 when every combination succeeded, 1 when one failed; 2 (an error) when the best run needs --metric."
+    try: sw.best()
+    except ParameterError as e:
+        raise ParameterError(f"{e} (the same command with --metric reuses every run from the cache)", **e.details) from None
+    return 0 if sw.status == "succeeded" else 1

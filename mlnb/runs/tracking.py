@@ -12,7 +12,7 @@ from ..core.files import Fingerprints
 from ..core.workspace import find_workspace
 from ..exec.context import RUN_MIME_TYPE, tracking_context, notebook_path, ipython_shell, git_commit, package_versions
 from ..exec.recording import jsonable
-from ..metadata.run_records import tracking_store, put_run
+from ..metadata.run_records import tracking_store, put_run, encode_non_finite
 from ..metadata.store import run_status
 
 # %% auto #0
@@ -28,16 +28,18 @@ def _check_name(name, what:str) -> str:
     return name
 
 def _number(name:str, value) -> float:
-    try: v = float(jsonable(value, name))
-    except (TypeError, ValueError, InputError):
-        raise ParameterError(f"log_metric('{name}', {value!r}): expected a number, found {type(value).__name__}", name=name) from None
-    if not math.isfinite(v): raise ParameterError(f"log_metric('{name}', {value!r}): expected a finite number", name=name)
-    return v
+    "A metric's value as a float: numbers, bools, numpy/pandas/tensor scalars; NaN and ±inf are values too."
+    if value is not None and not isinstance(value, (str, bytes)):
+        try: return float(value)
+        except (TypeError, ValueError, OverflowError): pass
+    raise ParameterError(f"log_metric('{name}', {value!r}): expected a number (NaN and ±inf included), found a "
+                         f"{type(value).__name__}", name=name)
 
 def _summary(run:dict) -> str:
     parts = [f"mlnb run {run['run_id']} (experiment {run['experiment']}): {run['status']}"]
     if run["params"]: parts.append("params " + ", ".join(f"{k}={json.dumps(v)}" for k, v in run["params"].items()))
-    if run["metrics"]: parts.append("metrics " + ", ".join(f"{k}={v:.4g}" for k, v in run["metrics"].items()))
+    if run["metrics"]:
+        parts.append("metrics " + ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in run["metrics"].items()))
     return "; ".join(parts)
 
 class Run:
@@ -63,10 +65,10 @@ class Run:
         if params: self.log_params(params)
 
     def to_dict(self) -> dict:
-        "The run as a plain dict (what the store and the mime bundle hold)."
+        "The run as a plain dict (what the store and the mime bundle hold: strict JSON, NaN as \"NaN\", see `encode_non_finite`)."
         return {"run_id": self.run_id, "experiment": self.experiment, "status": self.status, "source": self.source,
-                "params": dict(self.params), "metrics": dict(self.metrics),
-                "history": {k: [list(p) for p in v] for k, v in self.history.items()},
+                "params": dict(self.params), "metrics": encode_non_finite(self.metrics),
+                "history": {k: encode_non_finite(v) for k, v in self.history.items()},
                 "artifacts": [dict(a) for a in self.artifacts], "notebook": self.notebook, "git_commit": self.git_commit,
                 "sweep_id": self.sweep_id, "pipeline_run": self.pipeline_run, "started": self.started, "ended": self.ended,
                 "duration": round(time.monotonic() - self._t0, 3) if self.status == "running" else self._duration(),
@@ -100,7 +102,7 @@ class Run:
         return self.log_params({name: value})
 
     def log_metric(self, name:str, # e.g. "auc", "val_loss"
-                   value:float, # a finite number (numpy and tensor scalars too)
+                   value:float, # a number (numpy and tensor scalars too); NaN and ±inf are kept: a diverged loss is a result
                    step:int|None=None): # the step or epoch; default the metric's next step
         "Log a metric's value at a step; the history keeps every value."
         _check_name(name, "metric")

@@ -15,6 +15,7 @@ _EXPORTS = {
     "AnomaliesView": "mlnb.widgets.anomalies_view",
     "WhatIf": "mlnb.widgets.whatif",
     "RunCompare": "mlnb.widgets.run_compare",
+    "MonitorView": "mlnb.widgets.monitor_view",
 }
 
 # %% ../../nbs/widgets/80_widgets.ipynb #75516e53

@@ -8,7 +8,8 @@ import math, os
 from pathlib import Path
 import traitlets
 from ..errors import InputError, MlnbError
-from ..runs.query import read_runs, runs_frame, filter_mask, get_history
+from ..runs.query import read_runs, runs_frame, filter_mask, get_history, logged
+from ..metadata.run_records import encode_non_finite
 from .base import MlnbWidget, esm, css, static_page, esc, fmt_num, COLORS
 
 # %% auto #0
@@ -56,11 +57,12 @@ def get_param_diff(df, run_ids:list, # the runs to compare
     return table
 
 def get_metric_curves(run_ids:list, metric:str, workspace:str|Path|None=None, metadata:str|dict|None=None) -> dict:
-    "{run_id: [[step, value], ...]} of one metric for the given runs."
+    "{run_id: [[step, value], ...]} of one metric for the given runs (NaN and ±inf points left out: a chart cannot place them)."
     from mlnb.core.workspace import find_workspace
     h = get_history(run_ids, metric, find_workspace(workspace or "."), metadata)
     out = {r: [] for r in run_ids}
-    for rid, step, value in zip(h["run_id"], h["step"], h["value"]): out.setdefault(rid, []).append([int(step), float(value)])
+    for rid, step, value in zip(h["run_id"], h["step"], h["value"]):
+        if math.isfinite(value): out.setdefault(rid, []).append([int(step), float(value)])
     return {r: sorted(v) for r, v in out.items()}
 
 def get_parallel(df, metric:str, params:list|None=None):
@@ -84,8 +86,13 @@ def _column(values) -> list:
         else: out.append(v)
     return out
 
+def _metric_column(df, m:str) -> list:
+    "A metric column for the browser: numbers, \"NaN\"/\"Infinity\"/\"-Infinity\" as logged, None where never logged."
+    col = df[f"metrics.{m}"]
+    return [encode_non_finite(v) if ok and v is not None else None for v, ok in zip(col.tolist(), logged(df)(col).tolist())]
+
 def get_payload(df, root:Path|None=None) -> dict:
-    "The runs as the browser receives them: ids, attributes, parameters and metrics column by column."
+    "The runs as the browser receives them: ids, attributes, parameters and metrics column by column (strict JSON)."
     paths = [str(p) if p else None for p in df["executed_notebook"]]
     known = [p for p in paths if p]
     base = os.path.dirname(os.path.commonprefix(known)) if known else ""
@@ -95,7 +102,7 @@ def get_payload(df, root:Path|None=None) -> dict:
             "base": base, "base_link": _rel(base, root) if base else None,  # executed notebooks: base + "/" + path
             "paths": [p[cut:] if p else None for p in paths],
             "params": {p: _column(df[f"params.{p}"]) for p in _params(df)},
-            "metrics": {m: _column(df[f"metrics.{m}"]) for m in _metrics(df)}}
+            "metrics": {m: _metric_column(df, m) for m in _metrics(df)}}
 
 # %% ../../nbs/widgets/86_run_compare.ipynb #ff627e48
 class RunCompare(MlnbWidget):
@@ -186,13 +193,14 @@ class RunCompare(MlnbWidget):
         if not len(df): return static_page("<div class='mlnb-empty'>No runs yet: start one with mlnb.start_run or mlnb sweep.</div>", "run_compare", cls="mlnb-runs")
         col = f"metrics.{metric}" if metric else None
         top = df.sort_values(col, ascending=self.mode == "min", na_position="last") if col in df.columns else df.iloc[::-1]
-        params = _params(df)
+        params, nan = _params(df), df.attrs.get("logged_nan") or {}
         rows = []
         for _, r in top.head(20).iterrows():
             star = " ★" if r["run_id"] == self.best else ""
             cells = [f"<td>{esc(r['run_id'])}{star}</td><td>{esc(r['status'])}</td>"]
             cells += [f"<td class='mlnb-num'>{esc(fmt_num(r[f'params.{p}']) if isinstance(r[f'params.{p}'], (int, float)) else r[f'params.{p}'])}</td>" for p in params]
-            cells += [f"<td class='mlnb-num'>{esc(fmt_num(r[f'metrics.{m}']))}</td>" for m in _metrics(df)]
+            cells += [f"<td class='mlnb-num'>{esc(_fmt_metric(r[f'metrics.{m}'], r['run_id'] in nan.get(f'metrics.{m}', ())))}</td>"
+                      for m in _metrics(df)]
             rows.append(f"<tr>{''.join(cells)}</tr>")
         head = "".join(f"<th>{esc(h)}</th>" for h in ["run", "status", *params, *_metrics(df)])
         table = f"<table class='mlnb-table'><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
@@ -206,6 +214,10 @@ class RunCompare(MlnbWidget):
         return static_page(body, "run_compare", cls="mlnb-runs")
 
 # %% ../../nbs/widgets/86_run_compare.ipynb #93619e33
+def _fmt_metric(v, logged_nan:bool) -> str:
+    "A metric as the static table shows it: NaN when the run logged NaN, – when it never logged the metric."
+    return "NaN" if logged_nan else fmt_num(v)
+
 def _guess_root() -> Path:
     "Where links are relative to when the page does not say: MLNB_JUPYTER_ROOT, else the working directory."
     return Path(os.environ.get("MLNB_JUPYTER_ROOT") or os.getcwd()).resolve()

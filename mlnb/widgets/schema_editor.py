@@ -8,7 +8,7 @@ import math, os
 import traitlets
 from tensorflow_metadata.proto.v0 import schema_pb2
 from ..data import schema as S
-from ..data.schema_tables import schema_frame, schema_diff
+from ..data.schema_tables import schema_frame, schema_diff, domain_text
 from ..data.statistics import as_stats
 from .stats_view import get_dataset, get_features, value_counts, feature_kind
 from ..errors import SchemaError, InputError
@@ -201,6 +201,7 @@ def schema_html(schema, # the schema to show
                 path:str="") -> str:
     "A schema as a static HTML table (with the pending changes), for the fallback rendering."
     df = schema_frame(schema)
+    df.insert(df.columns.get_loc("valency") + 1, "domain", [domain_text(r) for r in df.to_dict(orient="records")])
     cols = ["type", "presence", "valency", "domain", "deprecated", "environments", "drift", "skew"]
     head = "".join(f"<th>{c}</th>" for c in ["feature", *cols])
     def cell(c, v):

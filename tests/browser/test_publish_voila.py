@@ -20,7 +20,7 @@ from conftest import assert_no_widget_errors, free_port, screenshot
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from taxi_workspace import MLNB, mlnb, taxi_run  # noqa: E402
 
-STEPS = ["ingest", "statistics", "schema", "validate", "train", "evaluate", "compare", "push"]
+STEPS = ["ingest", "statistics", "schema", "validate", "train", "evaluate", "compare", "push", "monitor"]
 
 
 def test_published_demo_in_voila(voila, page, tmp_path_factory, tmp_path):

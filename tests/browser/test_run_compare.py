@@ -35,6 +35,10 @@ def runs_ws(tmp_path_factory):
                      "source": "from mlnb.widgets import RunCompare\nRunCompare('taxi', metric='val_auc', workspace='.')"}],
           "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}},
           "nbformat": 4, "nbformat_minor": 5}
+    put_run(store, {"run_id": "run-24-diverged", "experiment": "taxi", "status": "succeeded", "source": "sweep", "sweep_id": "s1",
+                    "started": "2024-05-01T10:24:00.000+00:00", "params": {"learning_rate": 3.0, "units": 8, "optimizer": "adam"},
+                    "metrics": {"val_auc": float("nan"), "loss": float("inf")},  # a diverged run: shown, never best, sorted last
+                    "history": {"val_auc": [[1, 0.5, 1], [2, float("nan"), 2]], "loss": [[1, 0.7, 1], [2, float("inf"), 2]]}})
     (ws / "compare.ipynb").write_text(json.dumps(nb))
     from mlnb.runs.query import get_runs
     df = get_runs("taxi", workspace=ws)
@@ -64,12 +68,20 @@ def test_run_compare_in_jupyterlab(jupyter_lab, page, runs_ws):
     lab_run_all(page, server, "compare.ipynb")
     page.wait_for_selector(".mlnb-runs tr.rc-row", timeout=60_000)
     page.wait_for_function(f"() => document.querySelectorAll('{CURVES}').length === 3", timeout=30_000)
-    assert _count(page, ".mlnb-runs tr.rc-row") == 24
-    best = df[df["status"] == "succeeded"].sort_values("metrics.val_auc").iloc[-1]["run_id"]
+    assert _count(page, ".mlnb-runs tr.rc-row") == 25
+    ok = df[df["status"] == "succeeded"]
+    best = ok.loc[ok["metrics.val_auc"].idxmax(), "run_id"]  # NaN is never best
     assert page.locator(f"tr.rc-row.rc-best[data-run='{best}'] .rc-star").count() == 1
     assert page.inner_text(".rc-best-id") == best
     assert page.locator(".mlnb-runs tr.rc-row").first.get_attribute("data-run") == best  # sorted by the metric
-    assert _count(page, "svg[data-chart=parallel] path.rc-pline") == 24  # every run with the metric (the failed one too)
+    assert _count(page, "svg[data-chart=parallel] path.rc-pline") == 24  # every run with the metric (the failed one too), not NaN
+    diverged = page.locator(".mlnb-runs tr.rc-row").last  # NaN sorts after every number
+    assert diverged.get_attribute("data-run") == "run-24-diverged"
+    cells = diverged.locator("td.mlnb-num").all_inner_texts()
+    assert cells[-2:] == ["∞", "NaN"], cells  # loss, val_auc: as logged
+    diverged.scroll_into_view_if_needed()
+    screenshot(page, "run_compare_lab_diverged")
+    page.locator(".mlnb-runs .rc-table-box").evaluate("el => el.scrollTop = 0")
     screenshot(page, "run_compare_lab_initial")
 
     added = _select_another_run(page, df)

@@ -31,8 +31,27 @@ function rcPath(data, i) {  // the executed notebook's absolute path
 function rcIsNum(v) { return typeof v === "number" && Number.isFinite(v); }
 function rcFmt(v) {
   if (v === null || v === undefined) return "–";
-  if (rcIsNum(v)) return fmtNum(v);
+  if (typeof v === "number") return Number.isNaN(v) ? "NaN" : fmtNum(v);  // a logged NaN reads NaN, ±inf ∞
   return typeof v === "string" ? v : JSON.stringify(v);
+}
+
+// Metrics arrive as strict JSON: a logged NaN is "NaN", ±inf "Infinity"/"-Infinity" (None: never logged).
+const RC_NON_FINITE = { NaN: NaN, Infinity: Infinity, "-Infinity": -Infinity };
+function rcDecode(data) {
+  if (!data || !data.metrics) return data;
+  const metrics = {};
+  for (const [m, col] of Object.entries(data.metrics))
+    metrics[m] = col.map((v) => (typeof v === "string" && v in RC_NON_FINITE ? RC_NON_FINITE[v] : v));
+  return { ...data, metrics };
+}
+
+// Sorting: values in order (±inf among the numbers), then NaN, then no value — ascending or descending.
+function rcRank(v) { return v === null || v === undefined ? 2 : typeof v === "number" && Number.isNaN(v) ? 1 : 0; }
+function rcCompare(x, y, desc) {
+  const rx = rcRank(x), ry = rcRank(y);
+  if (rx || ry) return rx - ry;
+  const c = typeof x === "number" && typeof y === "number" ? (x < y ? -1 : x > y ? 1 : 0) : rcFmt(x).localeCompare(rcFmt(y));
+  return desc ? -c : c;
 }
 
 // One axis for a column: numbers on a linear scale, anything else as evenly spaced categories.
@@ -159,6 +178,12 @@ function render({ model, el }) {
     h("div", { class: "rc-panel rc-wide" }, h("h4", { class: "mlnb-section" }, "Parallel coordinates: parameters → metric"), parBox));
   el.append(root);
 
+  let rawData = null, decoded = null;
+  function data_() {  // the runs, metrics decoded once per payload
+    const raw = model.get("_data");
+    if (raw !== rawData) { rawData = raw; decoded = rcDecode(raw); }
+    return decoded;
+  }
   function set(name, value) { model.set(name, value); model.save_changes(); }
   function setFilter() { set("filter", filterInput.value.trim()); }
   function toggle(id) {
@@ -184,13 +209,7 @@ function render({ model, el }) {
     const [kind, name] = col.includes(".") ? col.split(/\.(.*)/s) : ["cols", col];
     const values = kind === "cols" ? data.cols[name] : (data[kind] || {})[name];
     if (!values) return rows;
-    return [...rows].sort((a, b) => {
-      const x = values[a], y = values[b];
-      if (x === null || x === undefined) return (y === null || y === undefined) ? 0 : 1;
-      if (y === null || y === undefined) return -1;
-      const c = rcIsNum(x) && rcIsNum(y) ? x - y : rcFmt(x).localeCompare(rcFmt(y));
-      return desc ? -c : c;
-    });
+    return [...rows].sort((a, b) => rcCompare(values[a], values[b], desc));
   }
 
   function header(label, col, cls) {
@@ -201,7 +220,7 @@ function render({ model, el }) {
   }
 
   function drawTable() {
-    const data = model.get("_data") || { ids: [] }, sel = model.get("selected") || [], best = model.get("best");
+    const data = data_() || { ids: [] }, sel = model.get("selected") || [], best = model.get("best");
     const params = Object.keys(data.params || {}), metrics = Object.keys(data.metrics || {});
     const rows = sortedRows(data, visibleRows(data));
     counts.textContent = `${data.ids.length.toLocaleString("en-US")} runs · ${rows.length.toLocaleString("en-US")} shown · ${sel.length} selected`;
@@ -227,7 +246,7 @@ function render({ model, el }) {
   }
 
   function drawParams() {
-    const data = model.get("_data") || { ids: [] }, sel = model.get("selected") || [];
+    const data = data_() || { ids: [] }, sel = model.get("selected") || [];
     const index = new Map(data.ids.map((id, i) => [id, i]));
     const rows = sel.filter((id) => index.has(id)).map((id) => index.get(id));
     diffToggle.checked = model.get("diff_only");
@@ -245,7 +264,7 @@ function render({ model, el }) {
   }
 
   function drawCharts() {
-    const data = model.get("_data") || { ids: [], params: {}, metrics: {} }, sel = model.get("selected") || [];
+    const data = data_() || { ids: [], params: {}, metrics: {} }, sel = model.get("selected") || [];
     const metric = model.get("metric"), best = model.get("best"), curves = model.get("_curves") || {};
     const metrics = Object.keys(data.metrics || {}), params = Object.keys(data.params || {});
     options(metricSel, metrics, metric); modeSel.value = model.get("mode");
@@ -273,7 +292,7 @@ function render({ model, el }) {
     error.style.display = err ? "" : "none";
     error.textContent = err ? "⚠ " + err : "";
     if (document.activeElement !== filterInput) filterInput.value = model.get("filter") || "";
-    const data = model.get("_data") || { ids: [] }, best = model.get("best");
+    const data = data_() || { ids: [] }, best = model.get("best");
     const i = data.ids.indexOf(best);
     bestLine.replaceChildren(i >= 0 ? h("span", {}, "★ Best run by ", h("b", {}, model.get("metric")), ` (${model.get("mode")}): `,
       h("b", { class: "rc-best-id" }, best), ` = ${rcFmt(data.metrics[model.get("metric")][i])}`,

@@ -44,7 +44,8 @@ function render({ model, el }) {
   function typeCell(r) {
     if (r.kind === "other") return h("span", {}, r.type);
     return h("select", { "data-field": "type", onchange: (e) => edit("set_type", r.name, { type: e.target.value }) },
-      SE_TYPES.map((t) => h("option", { value: t, selected: t === r.type }, t)));
+      // the proto's BYTES reads STRING, as in `mlnb schema show` and StatsView (BYTES only for an image feature)
+      SE_TYPES.map((t) => h("option", { value: t, selected: t === r.type }, t === "BYTES" && r.shown_type !== "BYTES" ? "STRING" : t)));
   }
 
   function presenceCell(r) {
