@@ -342,6 +342,58 @@ def _kernels_in(ws: Path) -> list:
 
 
 # ---------------------------------------------------------------------------------------------------------
+# Kernels started ahead (issue 16): still a fresh kernel per step, with the step's own folder, context and
+# parameters; none left running after a run that succeeded, failed, or was interrupted (SIGINT, SIGTERM).
+
+POOLED = """name: pooled
+steps:
+  a: {notebook: probe.ipynb, parameters: {name: a}, outputs: [a.json]}
+  b: {notebook: probe.ipynb, parameters: {name: b}, upstream: [a], outputs: [b.json]}
+  c: {notebook: probe.ipynb, parameters: {name: c}, upstream: [a], outputs: [c.json]}
+"""
+
+PROBE = ("import json, os, signal, time\n"
+         "json.dump({'pid': os.getpid(), 'cwd': os.getcwd(), 'name': name,\n"
+         "           'context': json.loads(os.environ['MLNB_TRACKING'])}, open(f'{name}.json', 'w'))\n"
+         "if stop: open('stopping', 'w').close(); os.kill(os.getppid(), signal.SIGINT) if stop == 'sigint' else None; time.sleep(60)\n"
+         "assert not fail, 'asked to fail'")
+
+
+def test_kernels_started_ahead_fresh_per_step_and_none_left_behind(tmp_path):
+    ws = workspace(tmp_path, POOLED, {"probe.ipynb": notebook("name = 'x'\nfail = False\nstop = ''", PROBE)})
+    p = Pipeline.load(ws)
+    r = p.run(parallel=2, log=lambda line: None)
+    assert statuses(r) == {"a": "ran", "b": "ran", "c": "ran"}, r
+    assert not _kernels_in(ws)  # right away: the runner waited for its kernels to exit
+    seen = {n: json.loads((ws/f"{n}.json").read_text()) for n in "abc"}
+    assert len({s["pid"] for s in seen.values()}) == 3  # a fresh kernel each
+    for n, s in seen.items():
+        assert s["cwd"] == str(ws) and s["name"] == n
+        assert s["context"]["pipeline_run"] == r.run_id and s["context"]["notebook"] == str(ws/"probe.ipynb")
+        assert (ws/"runs"/r.run_id/f"{n}.log").exists()  # the kernel's stderr
+    # a failing first step: b and c are skipped, and the kernels started ahead for them are stopped
+    r = p.run(params={"a.fail": True}, log=lambda line: None)
+    assert statuses(r) == {"a": "failed", "b": "skipped", "c": "skipped"} and "asked to fail" in r.steps["a"].reason
+    assert not _kernels_in(ws)
+    # an interrupt (this process gets SIGINT from step a's kernel): the kernel running a and those ahead are killed;
+    # this process lives on, so it is not ipykernel's parent watch that stops them
+    r = p.run(params={"a.stop": "sigint"}, log=lambda line: None)
+    assert r.status == "interrupted" and (ws/"stopping").exists()
+    assert not _kernels_in(ws)
+    # SIGTERM to `mlnb run` (what schedulers send): the same, before the process exits
+    (ws/"stopping").unlink()
+    proc = subprocess.Popen([MLNB, "run", "pipeline.yaml", "-p", "a.stop=sleep", "--parallel", "2"], cwd=ws,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.time() + 120
+    while not (ws/"stopping").exists():
+        assert proc.poll() is None and time.time() < deadline, "step a never started"
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(30) == 130
+    assert not _kernels_in(ws)  # checked at once: ipykernel's own parent watch would take up to a second
+
+
+# ---------------------------------------------------------------------------------------------------------
 # Two runners at once on one workspace.
 
 def test_two_runners_do_not_run_a_step_twice(tmp_path):

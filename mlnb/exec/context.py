@@ -8,8 +8,8 @@ import json, os, platform, subprocess, sys
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['RUN_MIME_TYPE', 'ENV_VAR', 'tracking_context', 'kernel_arguments', 'ipython_shell', 'notebook_path', 'git_commit',
-           'package_versions']
+__all__ = ['RUN_MIME_TYPE', 'ENV_VAR', 'tracking_context', 'context_code', 'kernel_arguments', 'ipython_shell', 'notebook_path',
+           'git_commit', 'package_versions']
 
 # %% ../../nbs/exec/41_context.ipynb #f6aa5578
 RUN_MIME_TYPE = "application/vnd.mlnb.run+json"
@@ -23,11 +23,15 @@ def tracking_context() -> dict|None:
     except ValueError: return None
     return ctx if isinstance(ctx, dict) else None
 
-def kernel_arguments(context:dict # {"mode": "record", "notebook": source path, "experiment": ..., "sweep_id": ...}
+def context_code(context:dict # {"mode": "record", "notebook": source path, "experiment": ..., "sweep_id": ...}
+                ) -> str:
+    "The Python line that sets the tracking `context` in a kernel (`MLNB_TRACKING`); run before the notebook's first cell."
+    return f"__import__('os').environ[{ENV_VAR!r}] = {json.dumps(context, default=str)!r}"
+
+def kernel_arguments(context:dict # the tracking context, as for `context_code`
                     ) -> list[str]:
-    "Kernel arguments (papermill's `extra_arguments`) that make runs in that kernel record into its output notebook."
-    line = f"__import__('os').environ[{ENV_VAR!r}] = {json.dumps(context, default=str)!r}"
-    return [f"--IPKernelApp.exec_lines={line}"]
+    "Kernel arguments (papermill's `extra_arguments`) that run `context_code(context)` as the kernel starts."
+    return [f"--IPKernelApp.exec_lines={context_code(context)}"]
 
 # %% ../../nbs/exec/41_context.ipynb #c7d74d80
 def ipython_shell():

@@ -12,7 +12,7 @@ from ..core.clock import new_run_id, now
 from ..core.files import FileLock, Fingerprints
 from ..exec.cache import env_fingerprint, find_cache_hit, step_cache_key
 from ..exec.ingest import ingest_notebook
-from ..exec.notebook import execute_notebook, notebook_language
+from ..exec.notebook import KernelPool, execute_notebook, notebook_language
 from ..exec.recording import read_records
 from ..exec.run_json import RunRecord, StepResult, read_run_json, write_run_json
 from ..metadata.store import Store, filter_literal
@@ -81,6 +81,7 @@ class Runner:
         self.store = Store(self.ws, metadata)
         self.fps = Fingerprints(self.ws/".mlnb"/"cache"/"fingerprints.json")
         self.env = env_fingerprint(self.ws/".mlnb"/"cache")
+        self.kernels = KernelPool(spec.kernel, self.ws, size=self.parallel + 1)  # started ahead of the steps that run
         self.results = {n: self.kept.get(n) or StepResult(n) for n in self.selected}
         self.others = {}  # a joined run's steps that other processes recorded: step -> StepResult
         self.produced = {}  # step -> {output: fingerprint} as that step of this run recorded them
@@ -165,6 +166,7 @@ class Runner:
 
     def _finish(self, res:StepResult, status:str, t0:float, artifacts:list=(), reason:str|None=None, error:dict|None=None):
         "Set a step's outcome, record it in the store (one transaction), rewrite run.json and log it."
+        self.kernels.forget(res.step)  # a step that did not run takes no kernel
         res.status, res.reason, res.error = status, reason, error
         res.duration = time.monotonic() - t0 if t0 else 0.0
         if self.cancelled: return
@@ -234,6 +236,7 @@ class Runner:
                 return self._finish(res, "cached", t0, artifacts, reason=f"same cache key as run {ex['run_id']}")
             self.log(f"{time.strftime('%H:%M:%S')}  {name:<16} running")
             error = self._execute(name, out)
+            if self.cancelled: return  # interrupted (its kernel was stopped): the run records nothing more
             if out.exists():
                 artifacts.append({"path": res.notebook, "fingerprint": self.fps(out), "role": "executed_notebook"})
                 res.records = read_records(out)
@@ -264,7 +267,7 @@ class Runner:
         s, plan = self.spec.steps[name], self.plan[name]
         try:
             execute_notebook(plan["notebook"], out, plan["inject"], self.spec.kernel, cwd=self.ws, timeout=s.timeout,
-                             language=notebook_language(plan["nb"]),
+                             language=notebook_language(plan["nb"]), kernels=self.kernels, key=name,
                              context={"mode": "record", "notebook": str(plan["notebook"]), "experiment": self.spec.name,
                                       "source": "pipeline", "pipeline_run": self.run_id})
             return None
@@ -299,6 +302,7 @@ class Runner:
     def _schedule(self):
         done, running = queue.Queue(), set()
         todo = [n for n in self.selected if self.results[n].status not in ("ran", "cached")]
+        self.kernels.expect(todo)
         while todo or running:
             while self._skip_ready(todo): pass
             for n in list(todo):
@@ -336,6 +340,7 @@ class Runner:
             for r in self.results.values():
                 if r.status in ("running", "pending"): r.status, r.reason = "pending", "interrupted"
         finally:
+            self.kernels.close()  # the kernels started ahead, and on an interrupt those still running a step
             ended = now()
             with contextlib.suppress(Exception): self.fps.save()
             whole = self._write_json(status, ended) or status  # a joined run's status counts the other processes' steps

@@ -13,7 +13,7 @@ from ..core.workspace import find_workspace
 from ..exec.cache import cache_key, env_fingerprint, find_cache_hit
 from ..exec.context import git_commit
 from ..exec.ingest import notebook_run
-from ..exec.notebook import execute_notebook, notebook_language
+from ..exec.notebook import KernelPool, execute_notebook, notebook_language
 from ..metadata.run_records import tracking_store, put_run, put_sweep, cached_runs, encode_non_finite, decode_metrics
 from ..metadata.store import run_status
 from ..pipeline.spec import read_notebook, inspect_parameters, source_hash, coerce_value, CliText
@@ -131,6 +131,7 @@ class Sweep:
         for c in combinations or []: self.add(c)
         self.started, self.status, self.duration = None, "pending", 0.0
         self.git, self.packages = None, None
+        self.kernels = None  # while `run` runs: the kernels started ahead of the combinations (`KernelPool`)
 
     def add(self, combo:dict) -> dict:
         "Plan one more combination (checked against the notebook's parameters); its entry."
@@ -193,7 +194,7 @@ class Sweep:
         run_id, failure = new_run_id(), None
         try:
             execute_notebook(self.notebook, out, entry["inject"], self.kernel, timeout=self.timeout,
-                             language=notebook_language(self.nb),
+                             language=notebook_language(self.nb), kernels=self.kernels, key=entry["index"],
                              context={"mode": "record", "notebook": str(self.notebook), "experiment": self.experiment,
                                       "sweep_id": self.sweep_id, "source": "sweep"})
         except NotebookFailed as e: failure = e
@@ -226,11 +227,14 @@ class Sweep:
 
     def _run_batch(self, entries:list, store, env:str, fps:Fingerprints):
         done, running, todo = queue.Queue(), 0, list(entries)
+        self.kernels.expect(e["index"] for e in entries)
         def work(e):
             try: self._one(e, store, env, fps)
             except Exception as x:  # a bug or a store failure must not stop the other combinations
                 e.update(status="failed", reason=f"mlnb could not run it: {type(x).__name__}: {x}")
-            finally: done.put(e)
+            finally:
+                self.kernels.forget(e["index"])  # a cached combination takes no kernel
+                done.put(e)
         while todo or running:
             while todo and running < self.parallel:
                 e = todo.pop(0); e["status"] = "running"; running += 1
@@ -253,6 +257,7 @@ class Sweep:
         fps, env = Fingerprints(self.ws/".mlnb"/"cache"/"fingerprints.json"), env_fingerprint(self.ws/".mlnb"/"cache")
         self.git = git_commit(self.notebook)
         self.started, t0, status = self.started or now(), time.monotonic(), "interrupted"
+        self.kernels = KernelPool(self.kernel, self.notebook.parent, size=self.parallel + 1)
         try:
             self.save_state("running"); self._put_context(store)
             todo = [e for e in self.combos if e["status"] not in DONE]
@@ -267,6 +272,7 @@ class Sweep:
             for e in self.combos:
                 if e["status"] == "running": e["status"] = "pending"
         finally:
+            self.kernels.close()
             ended = now()
             with contextlib.suppress(Exception): fps.save()
             self.save_state(status, ended)
