@@ -181,7 +181,7 @@ def _line_of(src:Source, column:str, match) -> int|None:
         if line: return line
     return None
 
-# %% ../../nbs/data/12_stats_inprocess.ipynb #c2559eab
+# %% ../../nbs/data/12_stats_inprocess.ipynb #66a83c18
 def prepare_batch(src:Source, # the source being read (`src.position` is the batch's)
                   batch:pa.RecordBatch, # one record batch of it, as read
                   weight:str|None, # the weight column, checked on every row
