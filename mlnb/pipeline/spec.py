@@ -4,17 +4,17 @@
 
 # %% ../../nbs/pipeline/50_spec.ipynb #5d080346
 from __future__ import annotations
-import ast, hashlib, json, os, re
+import ast, datetime, hashlib, json, os, re
 from dataclasses import dataclass, field
 from pathlib import Path
 from ..errors import PipelineError
+from ..core.files import read_yaml
+from .sections import MonitorSpec, TriggerSpec, check_schedule, parse_monitor, parse_triggers
 
 # %% auto #0
-__all__ = ['SCHEDULE_PRESETS', 'TRIGGER_KINDS', 'SPAN_KINDS', 'MONITOR_OPTIONS', 'StepSpec', 'PipelineSpec', 'check_schedule',
-           'load_spec', 'MonitorSpec', 'TriggerSpec', 'parse_monitor', 'parse_triggers', 'topo_order', 'ancestors',
-           'descendants', 'read_notebook', 'cell_source', 'source_hash', 'inspect_parameters', 'CliText',
-           'coerce_value', 'parse_overrides', 'parse_condition', 'eval_condition', 'normalise_overrides',
-           'validate_spec']
+__all__ = ['StepSpec', 'PipelineSpec', 'load_spec', 'topo_order', 'ancestors', 'descendants', 'read_notebook', 'cell_source',
+           'source_hash', 'inspect_parameters', 'CliText', 'plain_value', 'coerce_value', 'parse_overrides',
+           'parse_condition', 'eval_condition', 'normalise_overrides', 'validate_spec']
 
 # %% ../../nbs/pipeline/50_spec.ipynb #01bc18c9
 @dataclass
@@ -54,22 +54,6 @@ class PipelineSpec:
 # %% ../../nbs/pipeline/50_spec.ipynb #5c7456f0
 _STEP_KEYS = {"notebook", "parameters", "upstream", "outputs", "inputs", "when", "timeout"}
 _TOP_KEYS = {"name", "steps", "kernel", "metadata", "description", "schedule", "monitor", "triggers"}
-SCHEDULE_PRESETS = ("@once", "@hourly", "@daily", "@weekly", "@monthly", "@quarterly", "@yearly", "@annually")
-
-def check_schedule(value, # a `schedule:` value
-                   where:str="schedule" # named in the error
-                  ) -> str:
-    "A cron expression (5 fields: minute hour day-of-month month day-of-week, each in range) or a preset such as `@daily`."
-    text = value.strip() if isinstance(value, str) else ""
-    fields = text.split()
-    if text in SCHEDULE_PRESETS: return text
-    if len(fields) == 5 and all(re.fullmatch(r"[0-9A-Za-z*/,?#LW-]+", f) for f in fields):
-        try: from croniter import croniter  # a requirement; ranges (minute 61, hour 25) are checked when it is there
-        except ImportError: return text
-        if croniter.is_valid(text): return text
-    raise PipelineError(f"{where} {value!r}: expected a cron expression of 5 fields (minute hour day month weekday, "
-                        f"e.g. '0 3 * * *') or one of {', '.join(SCHEDULE_PRESETS)}", schedule=str(value))
-
 def _rel_path(spec, step:str, key:str, value) -> str:
     if not isinstance(value, str) or not value.strip():
         raise spec.error(f"`{key}` entries must be paths, found {value!r}", step)
@@ -94,12 +78,10 @@ def _str_list(spec, step:str, key:str, value) -> list:
 def load_spec(path:str|Path # pipeline.yaml, or the folder holding it
              ) -> PipelineSpec:
     "Parse and shape-check a pipeline.yaml (validation against the notebooks is `validate_spec`)."
-    import yaml
     path = Path(path).resolve()
     if path.is_dir(): path = path/"pipeline.yaml"
     if not path.is_file(): raise PipelineError(f"{path}: no such pipeline spec", path=str(path))
-    try: data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as e: raise PipelineError(f"{path.name}: not valid YAML: {e}", path=str(path))
+    data = read_yaml(path, expect=None)  # DamagedFile (exit 2) when it is not YAML
     spec = PipelineSpec(name=path.parent.name, path=path, steps={})
     if not isinstance(data, dict) or not isinstance(data.get("steps"), dict) or not data["steps"]:
         raise spec.error("expected a mapping with `steps:` naming at least one step")
@@ -132,144 +114,6 @@ def load_spec(path:str|Path # pipeline.yaml, or the folder holding it
     spec.monitor = parse_monitor(spec, data.get("monitor"))
     spec.triggers = parse_triggers(spec, data.get("triggers"))
     return spec
-
-# %% ../../nbs/pipeline/50_spec.ipynb #b75499c5
-TRIGGER_KINDS = {  # kind: (required keys, optional keys); every kind also takes `parameters` and `description`
-    "new_span": ((), ()),
-    "schedule": (("cron",), ("timezone",)),
-    "drift": ((), ("feature", "measurement", "above", "share", "against")),
-    "anomalies": ((), ("feature", "above")),
-    "p_value": (("feature", "below"), ("test", "against")),
-    "metric": (("metric",), ("below", "above", "slice")),
-}
-SPAN_KINDS = ("new_span", "drift", "anomalies", "p_value", "metric")  # kinds that decide span by span
-MONITOR_OPTIONS = ("alpha", "small", "min_examples", "share")
-
-@dataclass
-class MonitorSpec:
-    "The `monitor:` section: the spans' pattern (or table) and the arguments of `mlnb.monitor`."
-    spans: str  # a pattern with {span}, relative to the workspace; or, with `split_by`, a table
-    split_by: str|None = None  # split one table on this column: one span per value
-    period: str|None = None  # with a date `split_by`: day, week, month or year
-    schema: str|None = None  # schema.pbtxt every span is validated against (default: inferred from the baseline)
-    baseline: str|None = None  # the training span (default: the first)
-    features: list|None = None  # the features compared (default: all)
-    label: str|None = None  # the label column (metric triggers evaluate the served model on spans that have it)
-    model: str|None = None  # the served model: a TF Serving folder <base>/<name>, or a model file
-    slice_by: object = None  # slices of the model evaluation
-    options: dict = field(default_factory=dict)  # alpha, small, min_examples, share (see `mlnb.monitor`)
-
-@dataclass
-class TriggerSpec:
-    "One trigger of the `triggers:` section (see `TRIGGER_KINDS` for the keys of each kind)."
-    name: str
-    on: str  # new_span | schedule | drift | anomalies | p_value | metric
-    cron: str|None = None  # schedule: a cron expression or preset (@daily)
-    timezone: str|None = None  # schedule: an IANA zone (default: the machine's local time)
-    feature: str|None = None  # drift, anomalies, p_value: one feature instead of the whole span
-    measurement: str|None = None  # drift: a measurement of `feature` (ks, wasserstein, psi, ...) judged by `above`
-    test: str|None = None  # p_value: ks or chi2 (default: the feature's test)
-    metric: str|None = None  # metric: a metric of `mlnb.model.evaluate` (auc, accuracy, log_loss, ...)
-    slice: str = "Overall"  # metric: the slice whose metric is judged
-    against: str = "previous"  # drift, p_value: the previous span, or the baseline (training) span
-    above: float|None = None  # fires when the value is above this (anomalies: default 0)
-    below: float|None = None  # fires when the value is below this
-    share: float|None = None  # drift without a feature: the share of drifted features that fires (default 0.5)
-    parameters: dict = field(default_factory=dict)  # overrides for the run it starts, {"step.name": value}
-    description: str|None = None
-
-# %% ../../nbs/pipeline/50_spec.ipynb #8dd2542c
-def _number(spec, where:str, key:str, value, low:float|None=None, high:float|None=None) -> float:
-    "A number from the YAML, or a PipelineError naming the trigger and the key."
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise spec.error(f"{where}: `{key}` must be a number, found {value!r}")
-    if (low is not None and value <= low) or (high is not None and value > high):
-        raise spec.error(f"{where}: `{key}` must be in ({low}, {high}], found {value!r}")
-    return float(value)
-
-def parse_monitor(spec:PipelineSpec, data) -> MonitorSpec|None:
-    "The `monitor:` section as a MonitorSpec (None when absent); a PipelineError for a bad shape."
-    if data is None: return None
-    keys = {f for f in MonitorSpec.__dataclass_fields__ if f != "options"} | set(MONITOR_OPTIONS)
-    if not isinstance(data, dict) or not isinstance(data.get("spans"), str) or not data["spans"].strip():
-        raise spec.error("`monitor:` must be a mapping with `spans:`, a pattern such as incoming/{span}.csv")
-    unknown = set(data) - keys
-    if unknown: raise spec.error(f"monitor: unknown key(s) {', '.join(sorted(map(str, unknown)))}; expected {', '.join(sorted(keys))}")
-    for k in ("split_by", "period", "schema", "baseline", "label", "model"):
-        if data.get(k) is not None and not isinstance(data[k], (str, int)):
-            raise spec.error(f"monitor: `{k}` must be a string, found {data[k]!r}")
-    features = data.get("features")
-    if isinstance(features, str): features = [features]
-    if features is not None and not (isinstance(features, list) and all(isinstance(f, str) for f in features)):
-        raise spec.error(f"monitor: `features` must be a list of column names, found {features!r}")
-    options = {k: _number(spec, "monitor", k, data[k], 0) for k in MONITOR_OPTIONS if k in data}
-    for k in ("small", "min_examples"):
-        if k in options: options[k] = int(options[k])
-    return MonitorSpec(spans=data["spans"], features=features, slice_by=data.get("slice_by"), options=options,
-                       **{k: None if data.get(k) is None else str(data[k])
-                          for k in ("split_by", "period", "schema", "baseline", "label", "model")})
-
-# %% ../../nbs/pipeline/50_spec.ipynb #006fe278
-def _check_cron(spec, where:str, cron, timezone) -> None:
-    "A schedule trigger's `cron` (see `check_schedule`), which croniter must be able to step through, and its time zone."
-    from croniter import croniter  # a requirement of mlnb
-    check_schedule(cron, f"{spec.path.name}: {where}: `cron`")
-    if not croniter.is_valid(cron):
-        raise spec.error(f"{where}: `cron` {cron!r} has no times to fire at; use a cron expression such as '0 3 * * *' "
-                         "or @hourly, @daily, @weekly, @monthly, @yearly", cron=cron)
-    if timezone is not None:
-        from zoneinfo import ZoneInfo
-        try: ZoneInfo(str(timezone))
-        except (ValueError, KeyError, OSError):
-            raise spec.error(f"{where}: unknown time zone {timezone!r}; expected an IANA name such as UTC or Europe/Paris")
-
-def parse_triggers(spec:PipelineSpec, data) -> dict:
-    "The `triggers:` section as {name: TriggerSpec}; a PipelineError naming the trigger for a bad shape."
-    if data is None: return {}
-    if not isinstance(data, dict): raise spec.error("`triggers:` must be a mapping of name: {on: kind, ...}")
-    out = {}
-    for name, t in data.items():
-        where = f"trigger '{name}'"
-        if not isinstance(name, str) or not name.isidentifier():
-            raise spec.error(f"trigger name {name!r} must be an identifier (letters, digits, _)", trigger=str(name))
-        if isinstance(t, dict) and True in t and "on" not in t: t = {"on": t.pop(True), **t}  # YAML 1.1 reads `on` as true
-        if not isinstance(t, dict) or t.get("on") not in TRIGGER_KINDS:
-            found = t.get("on") if isinstance(t, dict) else t
-            raise spec.error(f"{where}: `on:` must be one of {', '.join(TRIGGER_KINDS)}, found {found!r}", trigger=name)
-        kind = t["on"]
-        required, optional = TRIGGER_KINDS[kind]
-        allowed = {"on", "parameters", "description", *required, *optional}
-        unknown, missing = set(t) - allowed, [k for k in required if t.get(k) is None]
-        if unknown: raise spec.error(f"{where} (on: {kind}): unknown key(s) {', '.join(sorted(map(str, unknown)))}; "
-                                     f"expected {', '.join(sorted(allowed))}", trigger=name)
-        if missing: raise spec.error(f"{where} (on: {kind}): `{missing[0]}` is required", trigger=name)
-        ts = TriggerSpec(name=name, on=kind, description=t.get("description"))
-        for k in ("cron", "timezone", "feature", "measurement", "test", "metric", "slice", "against"):
-            if t.get(k) is not None:
-                if not isinstance(t[k], str): raise spec.error(f"{where}: `{k}` must be a string, found {t[k]!r}", trigger=name)
-                setattr(ts, k, t[k])
-        for k in ("above", "below", "share"):
-            if t.get(k) is not None: setattr(ts, k, _number(spec, where, k, t[k]))
-        if ts.share is not None: _number(spec, where, "share", ts.share, 0, 1)
-        if kind == "p_value": _number(spec, where, "below", ts.below, 0, 1)
-        for wrong, why in ((ts.against not in ("previous", "baseline"), f"`against` must be previous or baseline, found {ts.against!r}"),
-                           (kind == "drift" and None not in (ts.share, ts.feature), "`share` judges the whole span, `feature` one feature; give one of them"),
-                           (kind == "drift" and (ts.measurement is None) != (ts.above is None), "`measurement` and `above` go together (a "
-                            "measurement of `feature` and its threshold); without them the monitor's verdict decides"),
-                           (kind == "drift" and ts.measurement is not None and ts.feature is None, "`measurement` needs `feature`"),
-                           (kind == "metric" and (ts.below is None) == (ts.above is None), "give `below:` (a metric that should "
-                            "stay high, such as auc) or `above:` (one that should stay low, such as log_loss)")):
-            if wrong: raise spec.error(f"{where}: {why}", trigger=name)
-        if kind == "anomalies" and ts.above is None: ts.above = 0.0
-        if kind == "schedule": _check_cron(spec, where, ts.cron, ts.timezone)
-        ts.parameters = t.get("parameters") or {}
-        if not isinstance(ts.parameters, dict): raise spec.error(f"{where}: `parameters` must be a mapping of step.name: value", trigger=name)
-        if kind in SPAN_KINDS and spec.monitor is None:
-            raise spec.error(f"{where} (on: {kind}) needs a `monitor:` section with `spans:` (where the spans arrive)", trigger=name)
-        if kind == "metric" and (spec.monitor.label is None or spec.monitor.model is None):
-            raise spec.error(f"{where} (on: metric) needs `label:` and `model:` in the `monitor:` section", trigger=name)
-        out[name] = ts
-    return out
 
 # %% ../../nbs/pipeline/50_spec.ipynb #35bc1e80
 def _check_graph(spec:PipelineSpec):
@@ -343,6 +187,22 @@ def _literal_type(value) -> str:
     if isinstance(value, tuple): return "list"
     return type(value).__name__ if type(value).__name__ in _TYPES else "unknown"
 
+def _annotated_type(ann:ast.expr) -> str|None:
+    "The type an annotation declares: `int`, `str|None` (optional), `None` (anything goes); None when not understood."
+    parts = []
+    def walk(n):
+        if isinstance(n, ast.BinOp) and isinstance(n.op, ast.BitOr): walk(n.left); walk(n.right)
+        elif isinstance(n, ast.Subscript) and ast.unparse(n.value) in ("Optional", "typing.Optional"): parts.append("None"); walk(n.slice)
+        elif isinstance(n, ast.Subscript) and ast.unparse(n.value) in ("Union", "typing.Union") and isinstance(n.slice, ast.Tuple):
+            for e in n.slice.elts: walk(e)
+        elif isinstance(n, ast.Subscript): parts.append(ast.unparse(n.value).lower())  # list[int], Dict[str, int]
+        elif isinstance(n, ast.Constant) and isinstance(n.value, str): parts.append(n.value)  # "str"
+        else: parts.append(ast.unparse(n))
+    walk(ann)
+    kinds = {p for p in parts if p != "None"}
+    if len(kinds) == 1 and next(iter(kinds)) in _TYPES: return next(iter(kinds)) + ("|None" if "None" in parts else "")
+    return "None" if "None" in parts or len(kinds) > 1 else None
+
 def inspect_parameters(nb:dict, # a notebook's JSON (`read_notebook`)
                        where:str="notebook" # named in errors
                       ) -> dict|None:
@@ -362,9 +222,7 @@ def inspect_parameters(nb:dict, # a notebook's JSON (`read_notebook`)
         try: default = ast.literal_eval(value) if value is not None else None
         except (ValueError, SyntaxError, TypeError): default, typ = None, "unknown"
         else: typ = _literal_type(default)
-        if ann is not None:
-            a = ast.unparse(ann)
-            typ = a if a in _TYPES else ("None" if a.startswith(("Optional", "None")) or "|" in a else typ)
+        if ann is not None: typ = _annotated_type(ann) or typ
         for t in targets:
             if isinstance(t, ast.Name): params[t.id] = {"default": default, "type": typ}
     return params
@@ -373,14 +231,24 @@ def inspect_parameters(nb:dict, # a notebook's JSON (`read_notebook`)
 class CliText(str):
     "A parameter value typed on the command line, read according to the declared type."
 
+def plain_value(value):
+    "YAML's dates and times as ISO strings (papermill users expect `run_date: 2024-01-31` to be '2024-01-31'), also inside lists and mappings."
+    if isinstance(value, (datetime.date, datetime.time)): return value.isoformat()  # a datetime is a date
+    if isinstance(value, (list, tuple)): return type(value)(plain_value(v) for v in value)
+    if isinstance(value, dict): return {k: plain_value(v) for k, v in value.items()}
+    return value
+
 def coerce_value(value, declared:str, where:str):
     "`value` converted to fit a parameter declared as `declared`, or a PipelineError naming `where`."
+    declared, optional = declared.removesuffix("|None"), declared.endswith("|None")
     if isinstance(value, CliText):
+        if optional and value.strip() in ("None", "null", "~"): return None
         if declared == "str": return str(value)
         import yaml
         try: value = yaml.safe_load(str(value))
         except yaml.YAMLError: value = str(value)
-    if declared in ("None", "unknown"): return value
+    value = plain_value(value)
+    if declared in ("None", "unknown") or (optional and value is None): return value
     ok = {"int": isinstance(value, int) and not isinstance(value, bool),
           "float": isinstance(value, (int, float)) and not isinstance(value, bool),
           "str": isinstance(value, str), "bool": isinstance(value, bool),
