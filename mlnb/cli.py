@@ -6,6 +6,7 @@
 from __future__ import annotations
 import argparse, importlib, sys
 from .errors import MlnbError
+from .core.console import print_line, stdout_gone
 
 # %% auto #0
 __all__ = ['COMMANDS', 'EXIT_STATUS', 'complete_help', 'build_parser', 'main', 'run']
@@ -24,6 +25,8 @@ COMMANDS = {
     "sweep":    ("mlnb.runs.sweep",       "run a notebook over a grid or random search of parameters"),
     "model":    ("mlnb.model.blessing",   "evaluate, bless and push models"),
     "monitor":  ("mlnb.pipeline.monitor", "monitor data spans over time: schema, drift, skew, tests and the served model"),
+    "trigger":  ("mlnb.pipeline.watch",   "evaluate a pipeline's triggers once; run it if one fires (exit 0 fired, 3 not)"),
+    "watch":    ("mlnb.pipeline.watch",   "evaluate a pipeline's triggers every few seconds and run it when one fires"),
 }
 
 # %% ../nbs/98_cli.ipynb #00b5b2c3
@@ -68,10 +71,10 @@ def main(argv:list[str]|None=None # arguments after `mlnb`; default `sys.argv[1:
     "Run one `mlnb` subcommand; user errors print one line and exit 2, never a traceback."
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] in ("-h", "--help"):
-        print(_usage()); return 0 if argv else 2
+        print_line(_usage()); return 0 if argv else 2
     name, rest = argv[0], argv[1:]
     if name in ("-V", "--version"):
-        from mlnb import __version__; print(__version__); return 0
+        from mlnb import __version__; print_line(__version__); return 0
     if name not in COMMANDS:
         print(f"mlnb: unknown command '{name}'; expected one of: {', '.join(COMMANDS)}", file=sys.stderr)
         return 2
@@ -79,13 +82,18 @@ def main(argv:list[str]|None=None # arguments after `mlnb`; default `sys.argv[1:
         parser = build_parser(name)
         args = parser.parse_args(rest)
         if not hasattr(args, "func"): parser.print_help(); return 2
-        return int(args.func(args) or 0)
+        code = int(args.func(args) or 0)
+        sys.stdout.flush()  # here, where a closed pipe is caught, not in the interpreter's last flush
+        return code
     except MlnbError as e:
         print(f"mlnb {name}: error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"mlnb {name}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader stopped reading (`mlnb lineage model | head -1`): not an error worth a traceback
+        stdout_gone()
+        return 141  # 128 + SIGPIPE, what a shell reports for a writer whose pipe closed
 
 # %% ../nbs/98_cli.ipynb #d28c30b3
 def run() -> None:

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 # %% auto #0
 __all__ = ['MlnbError', 'InputError', 'DataError', 'SchemaError', 'ParameterError', 'ModelError', 'PipelineError',
-           'MissingDependency', 'NotebookFailed', 'StepFailed', 'StoreError', 'StoreMissing', 'missing_dependency']
+           'MissingDependency', 'NotebookFailed', 'StepFailed', 'StoreError', 'StoreMissing', 'StoreReset',
+           'DamagedFile', 'WorkspaceBusy', 'missing_dependency']
 
 # %% ../nbs/00_errors.ipynb #e37d5afc
 class MlnbError(Exception):
@@ -82,6 +83,32 @@ class StoreError(MlnbError):
 
 class StoreMissing(StoreError):
     "No metadata store exists yet (nothing ran in the workspace): a query finds nothing, a writer creates one."
+
+class StoreReset(StoreError):
+    "The store holds none of the runs recorded under `runs/` (emptied, deleted or replaced): history would silently restart."
+    def __init__(self, message:str,
+                 uri:str|None=None, # the store
+                 runs:int=0, # how many run folders (run.json) the workspace holds
+                 **details):
+        super().__init__(message, uri=uri, runs=runs, **details)
+
+class DamagedFile(InputError):
+    "A file mlnb wrote or reads (run.json, sweep.json, pipeline.yaml, a schema) that cannot be parsed or has the wrong shape."
+    def __init__(self, message:str,
+                 path:str|None=None, # the file
+                 reason:str|None=None, # what is wrong with it, e.g. the parser's message
+                 **details):
+        super().__init__(message, path=path, reason=reason, **details)
+
+class WorkspaceBusy(InputError):
+    "Another pipeline run or sweep holds the workspace (refused rather than waited for)."
+    def __init__(self, message:str,
+                 run_id:str|None=None, # the run (or sweep) holding the workspace
+                 pid:int|None=None, # its process id
+                 host:str|None=None, # the host it runs on
+                 started:str|None=None, # when it took the workspace (ISO 8601)
+                 **details):
+        super().__init__(message, run_id=run_id, pid=pid, host=host, started=started, **details)
 
 # %% ../nbs/00_errors.ipynb #854c9eec
 def missing_dependency(package:str, # the import name that failed

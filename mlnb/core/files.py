@@ -6,9 +6,11 @@
 from __future__ import annotations
 import contextlib, fcntl, hashlib, json, os, stat, tempfile, threading, time, uuid
 from pathlib import Path
+from ..errors import DamagedFile
 
 # %% auto #0
-__all__ = ['SKIP_DIRS', 'atomic_write', 'write_json', 'sha256_file', 'Fingerprints', 'fingerprint', 'FileLock', 'lock_held']
+__all__ = ['SKIP_DIRS', 'atomic_write', 'write_json', 'shown_path', 'damaged', 'read_json', 'read_yaml', 'sha256_file',
+           'Fingerprints', 'fingerprint', 'FileLock', 'lock_held']
 
 # %% ../../nbs/core/03_files.ipynb #e32e8f31
 def atomic_write(path:str|Path, # the file to (re)write
@@ -38,6 +40,45 @@ def write_json(path:str|Path, # the file to (re)write
               ) -> Path:
     "Write `data` as indented JSON, atomically."
     return atomic_write(path, json.dumps(data, indent=1, default=str))
+
+# %% ../../nbs/core/03_files.ipynb #d53def5c
+def shown_path(path:str|Path # a file
+              ) -> str:
+    "`path` as a person reads it in a message: relative to the working directory when inside it, else absolute."
+    path = Path(path).absolute()
+    with contextlib.suppress(ValueError, OSError): return path.relative_to(Path.cwd()).as_posix()
+    return str(path)
+
+def damaged(path:str|Path, # the file
+            reason:str # what is wrong, e.g. "not JSON: Expecting value: line 1 column 1"
+           ) -> DamagedFile:
+    "The error for a file that cannot be read as what it should be: `PATH is damaged (reason)`."
+    return DamagedFile(f"{shown_path(path)} is damaged ({reason})", path=str(path), reason=reason)
+
+def read_json(path:str|Path, # a JSON file mlnb (or a user) wrote
+              expect:type|None=dict # the top-level type it must have; None: any
+             ):
+    "The parsed JSON of a file; `DamagedFile` when it is not UTF-8 JSON of the expected type (FileNotFoundError passes)."
+    path = Path(path)
+    try: data = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as e: raise damaged(path, f"not UTF-8 text: {e.reason} at byte {e.start}") from None
+    except ValueError as e: raise damaged(path, f"not JSON: {e}" if str(e) else "empty") from None
+    if expect is not None and not isinstance(data, expect):
+        raise damaged(path, f"expected a JSON {'object' if expect is dict else expect.__name__}, found {type(data).__name__}")
+    return data
+
+def read_yaml(path:str|Path, # a YAML file: pipeline.yaml, .mlnb/config.yaml
+              expect:type|None=dict # the top-level type it must have; None: any (an empty file reads as None)
+             ):
+    "The parsed YAML of a file; `DamagedFile` when it is not UTF-8 YAML of the expected type (FileNotFoundError passes)."
+    import yaml
+    path = Path(path)
+    try: data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as e: raise damaged(path, f"not UTF-8 text: {e.reason} at byte {e.start}") from None
+    except yaml.YAMLError as e: raise damaged(path, "not YAML: " + " ".join(str(e).split())) from None
+    if expect is not None and data is not None and not isinstance(data, expect):
+        raise damaged(path, f"expected a YAML {'mapping' if expect is dict else expect.__name__}, found {type(data).__name__}")
+    return data
 
 # %% ../../nbs/core/03_files.ipynb #ba776a81
 SKIP_DIRS = {"__pycache__", ".ipynb_checkpoints"}

@@ -64,6 +64,7 @@ def find_cache_hit(candidates:list, # [{artifacts: [{path, uri, fingerprint, rol
         outs = {a["path"]: a["fingerprint"] for a in c["artifacts"] if a["role"] == "output"}
         nbs = [a for a in c["artifacts"] if a["role"] == "executed_notebook"]
         if set(outs) != set(outputs) or not nbs: continue
-        if all(fps(Path(workspace)/p) == fp for p, fp in outs.items()) and fps(nbs[0]["uri"]) == nbs[0]["fingerprint"]:
-            return c, Path(nbs[0]["uri"])
+        nb = Path(workspace)/nbs[0]["uri"]  # relative to the workspace (an absolute uri stays itself)
+        if all(fps(Path(workspace)/p) == fp for p, fp in outs.items()) and fps(nb) == nbs[0]["fingerprint"]:
+            return c, nb
     return None

@@ -4,14 +4,15 @@
 
 # %% ../../nbs/exec/42_notebook.ipynb #ce533c3e
 from __future__ import annotations
-import asyncio, concurrent.futures, contextlib, functools, json, os, threading, time
+import asyncio, concurrent.futures, contextlib, functools, json, logging, os, threading, time, warnings
 from collections.abc import Iterable
 from pathlib import Path
 from ..errors import NotebookFailed
 from .context import context_code
 
 # %% auto #0
-__all__ = ['KERNEL_ARGS', 'START_TIMEOUT', 'StartedKernel', 'KernelPool', 'failing_cell', 'notebook_language', 'execute_notebook']
+__all__ = ['KERNEL_ARGS', 'START_TIMEOUT', 'StartedKernel', 'KernelPool', 'failing_cell', 'notebook_language',
+           'ParameterWarnings', 'quiet_papermill', 'execute_notebook']
 
 # %% ../../nbs/exec/42_notebook.ipynb #075cd5f9
 KERNEL_ARGS = ["--IPKernelApp.log_level=ERROR"]  # every mlnb kernel: errors only on its stderr
@@ -293,6 +294,21 @@ def notebook_language(nb:dict # a parsed notebook
     meta = nb.get("metadata", {})
     return (meta.get("kernelspec") or {}).get("language") or (meta.get("language_info") or {}).get("name") or "python"
 
+# %% ../../nbs/exec/42_notebook.ipynb #3f3f8cb2
+class ParameterWarnings(logging.Filter):
+    "Drops papermill's parameters-cell warnings, which mlnb's own inspection makes redundant (and often false)."
+    MESSAGES = ("Passed unknown parameter", "Unable to parse line")
+    def filter(self, record:logging.LogRecord) -> bool: return not str(record.msg).startswith(self.MESSAGES)
+
+def quiet_papermill():
+    "Drop papermill's false parameter warnings and nbformat's missing-cell-id warning in this process (idempotent)."
+    for name in ("papermill", "papermill.translators"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, ParameterWarnings) for f in logger.filters): logger.addFilter(ParameterWarnings())
+    with contextlib.suppress(ImportError):
+        from nbformat.warnings import MissingIDFieldWarning
+        warnings.filterwarnings("ignore", category=MissingIDFieldWarning)
+
 # %% ../../nbs/exec/42_notebook.ipynb #5f5755c0
 def execute_notebook(source:str|Path, # the notebook to run
                      output:str|Path, # where the executed copy goes (its folder must exist)
@@ -314,6 +330,7 @@ def execute_notebook(source:str|Path, # the notebook to run
     try:
         started = pool.take(key, kernel, cwd)  # a kernel starting now, if none was started ahead: import papermill meanwhile
         import papermill as pm
+        quiet_papermill()
         km = started.hand_over(output.with_suffix(".log"), context)
         pm.execute_notebook(str(source), str(output), parameters=parameters or {}, kernel_name=kernel, language=language,
                             progress_bar=False, log_output=False, execution_timeout=timeout, km=km)

@@ -7,14 +7,19 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field, asdict, fields
 from pathlib import Path
-from ..errors import InputError, StepFailed
-from ..core.files import write_json
-from ..metadata.store import run_alive, run_status
+from ..errors import InputError, StepFailed, StoreReset
+from ..core.files import damaged, shown_path, write_json
+from ..metadata.store import STEP_STATUSES, Store, run_alive, run_status
 
 # %% auto #0
-__all__ = ['StepResult', 'RunRecord', 'run_json_path', 'write_run_json', 'read_run_json']
+__all__ = ['StepResult', 'RunRecord', 'run_json_path', 'write_run_json', 'read_run_json', 'run_folders', 'check_history',
+           'rebuild_records']
 
 # %% ../../nbs/exec/45_run_json.ipynb #15c40691
+_STEP_SHAPE = {"status": (str,), "notebook": (str,), "parameters": (dict,), "records": (dict,), "outputs": (list,),
+               "duration": (int, float), "cache_key": (str,), "reason": (str,), "error": (dict,), "started": (str,),
+               "artifacts": (list,)}
+
 @dataclass
 class StepResult:
     "What happened to one step in a run: one entry of run.json's `steps`."
@@ -29,6 +34,12 @@ class StepResult:
     reason: str|None = None  # why skipped, cached or failed, in words
     error: dict|None = None  # {ename, evalue, cell_index, exec_count} when the notebook raised
     started: str|None = None  # ISO 8601 (mlnb.core.clock.now)
+    artifacts: list = field(default_factory=list)  # [{path, fingerprint, role}] read and written, as the store has them
+
+    @property
+    def fingerprints(self) -> dict:
+        "{output path: fingerprint} of the outputs this step wrote (or reused) in its run."
+        return {a["path"]: a["fingerprint"] for a in self.artifacts if a.get("role") == "output"}
 
     def to_json(self) -> dict:
         "The entry as run.json holds it (the step's name is its key there)."
@@ -39,7 +50,14 @@ class StepResult:
     def from_json(cls, step:str, data:dict) -> StepResult:
         "A step's entry read back (unknown keys, from a newer mlnb, are ignored)."
         known = {f.name for f in fields(cls)} - {"step"}
-        return cls(step, **{k: v for k, v in data.items() if k in known})
+        for k, kinds in _STEP_SHAPE.items():
+            if data.get(k) is not None and not isinstance(data[k], kinds):
+                raise ValueError(f"step '{step}': `{k}` should be {' or '.join(t.__name__ for t in kinds)}, found {type(data[k]).__name__}")
+        if data.get("status", "pending") not in STEP_STATUSES:
+            raise ValueError(f"step '{step}': unknown status {data.get('status')!r}; expected one of {', '.join(STEP_STATUSES)}")
+        if not all(isinstance(a, dict) and isinstance(a.get("path"), str) for a in data.get("artifacts") or []):
+            raise ValueError(f"step '{step}': `artifacts` should be a list of {{path, fingerprint, role}}")
+        return cls(step, **{k: v for k, v in data.items() if k in known and v is not None})
 
     @property
     def exception(self) -> StepFailed|None:
@@ -87,9 +105,17 @@ class RunRecord:
     @classmethod
     def from_json(cls, data:dict, run_id:str|None=None) -> RunRecord:
         "A run read back from run.json's dict (`run_id` from the folder name when the file lacks it)."
+        if not isinstance(data, dict): raise ValueError(f"expected a JSON object, found {type(data).__name__}")
         steps = data.get("steps") or {}
         if not isinstance(data.get("pipeline"), str) or not isinstance(steps, dict) or not all(isinstance(s, dict) for s in steps.values()):
             raise ValueError("expected an object with 'pipeline' (text) and 'steps' (an object of step objects)")
+        for k, kinds in (("options", dict), ("status", str), ("started", str), ("ended", str), ("spec", str), ("run_id", str)):
+            if data.get(k) is not None and not isinstance(data[k], kinds):
+                raise ValueError(f"`{k}` should be {kinds.__name__}, found {type(data[k]).__name__}")
+        opts = data.get("options") or {}
+        for k, kinds in (("params", dict), ("only", list), ("from_step", str), ("force", bool)):
+            if opts.get(k) is not None and not isinstance(opts[k], kinds):
+                raise ValueError(f"`options.{k}` should be {kinds.__name__}, found {type(opts[k]).__name__}")
         return cls(run_id=data.get("run_id") or run_id, pipeline=data["pipeline"], status=run_status(data.get("status")) or "running",
                    started=data.get("started"), ended=data.get("ended"), spec=data.get("spec"), options=data.get("options") or {},
                    steps={n: StepResult.from_json(n, s) for n, s in steps.items()})
@@ -110,11 +136,55 @@ def write_run_json(run_dir:str|Path, # the run's folder `<workspace>/runs/<run_i
 def read_run_json(run_dir:str|Path, # a run's folder `<workspace>/runs/<run_id>`, or its run.json
                   live:bool=True # a `running` run whose runner is gone reads as `interrupted`
                  ) -> RunRecord:
-    "The run recorded in a run folder's run.json; `InputError` naming the file when it is missing or not a run."
+    "The run recorded in a run folder's run.json; `InputError` when it is missing, `DamagedFile` when it is not a run."
     f = run_json_path(run_dir)
-    try: record = RunRecord.from_json(json.loads(f.read_text(encoding="utf-8")), run_id=f.parent.name)
-    except FileNotFoundError: raise InputError(f"{f}: no such file; a pipeline run's folder holds run.json", path=str(f)) from None
-    except (ValueError, TypeError, AttributeError) as e:
-        raise InputError(f"{f}: not a pipeline run's run.json ({e})", path=str(f)) from None
+    try: text = f.read_text(encoding="utf-8")
+    except FileNotFoundError: raise InputError(f"{shown_path(f)}: no such file; a pipeline run's folder holds run.json", path=str(f)) from None
+    except UnicodeDecodeError as e: raise damaged(f, f"not UTF-8 text: {e.reason} at byte {e.start}") from None
+    try: data = json.loads(text)
+    except ValueError as e: raise damaged(f, f"not JSON: {e}" if text.strip() else "empty") from None
+    try: record = RunRecord.from_json(data, run_id=f.parent.name)
+    except (ValueError, TypeError, AttributeError) as e: raise damaged(f, f"not a pipeline run's run.json: {e}") from None
     if live and record.status == "running" and not run_alive(f.parent): record.status = "interrupted"
     return record
+
+# %% ../../nbs/exec/45_run_json.ipynb #09ca9a6f
+def run_folders(workspace:str|Path # the workspace
+               ) -> list[Path]:
+    "The workspace's pipeline run folders (those holding run.json), oldest first."
+    return sorted(p.parent for p in (Path(workspace)/"runs").glob("*/run.json"))
+
+def check_history(store:Store|None, # the workspace's store, open; None when it does not exist
+                  workspace:str|Path, # the workspace
+                  kind:str="run", # "run": pipeline runs (runs/*/run.json); "sweep": sweeps (runs/sweeps/*/sweep.json)
+                  uri:str|None=None # where the missing store should be (when `store` is None)
+                 ):
+    "Raise `StoreReset` when the workspace holds runs (or sweeps) and the store none of them: it was emptied, deleted or replaced."
+    if kind == "sweep": folders, ctx, fix = sorted(p.parent for p in (Path(workspace)/"runs"/"sweeps").glob("*/sweep.json")), "mlnb.Sweep", "runs/sweeps/"
+    else: folders, ctx, fix = run_folders(workspace), "mlnb.Run", "runs/"
+    if not folders or (store is not None and store.has_runs(ctx)): return
+    uri = store.uri if store is not None else uri
+    how = ("rebuild its records from the run.json files with `mlnb runs rebuild`" if kind == "run" else
+           f"move {fix} aside to start a new history")
+    raise StoreReset(f"the metadata store {uri} holds none of this workspace's {kind}s, but {fix} holds {len(folders)} "
+                     f"(newest {folders[-1].name}): the store was emptied, deleted or replaced, and going on would start the "
+                     f"history, the cache and the lineage over. Restore the store from a backup, or {how}",
+                     uri=uri, runs=len(folders))
+
+def rebuild_records(store:Store, # the workspace's store
+                    workspace:str|Path # the workspace
+                   ) -> list[str]:
+    "Write the pipeline runs of runs/*/run.json that the store lacks back into it, oldest first; their ids."
+    done = []
+    for folder in run_folders(workspace):
+        rec = read_run_json(folder)
+        if store.context("mlnb.Run", rec.run_id, create=False) is not None: continue
+        with store.transaction():
+            store.start_run(rec.run_id, rec.pipeline, rec.spec or "pipeline.yaml", rec.started or "", rec.options)
+            for name, s in rec.steps.items():
+                if s.status in ("pending", "running"): continue
+                source = next((a["path"] for a in s.artifacts if a.get("role") == "notebook"), None)
+                store.record_step(rec.run_id, rec.pipeline, {"step": name, "source": source} | s.to_json(), s.artifacts)
+            store.finish_run(rec.run_id, "interrupted" if rec.status == "running" else rec.status, rec.ended or rec.started or "")
+        done.append(rec.run_id)
+    return done

@@ -7,7 +7,8 @@ from __future__ import annotations
 import hashlib, json, os, re, signal, subprocess, sys, threading, time, uuid
 from pathlib import Path
 from ..errors import MlnbError, InputError
-from ..metadata.store import run_alive
+from ..core.files import read_json
+from ..exec.run_json import read_run_json
 from .paths import PathRefused, RUN_ID, is_inside, rel_to_root, run_dir_in_root, workspace_in_root
 from .api import (Artifact, CompareApp, JobState, Lineage, LineageNode, PipelineInfo, PipelineStep, Progress,
                           RunDetail, RunStep, RunSummary, StepError, StepSite, from_dict)
@@ -19,10 +20,8 @@ __all__ = ['DONE_STEP', 'PARAM', 'load_run', 'read_run', 'summarize_run', 'list_
 # %% ../../nbs/lab/92_jobs.ipynb #f09d8c51
 def load_run(run_dir:Path # a run folder holding run.json
             ) -> dict:
-    "A run.json with its status corrected: 'running' with no live runner is 'interrupted' (a killed runner)."
-    run = {"run_id": run_dir.name, **json.loads((run_dir / "run.json").read_text())}
-    if run.get("status") == "running" and not run_alive(run_dir): run["status"] = "interrupted"
-    return run
+    "A run.json as a dict, its status corrected ('running' with no live runner is 'interrupted'); `DamagedFile` when it is not a run."
+    return read_run_json(run_dir).to_json()
 
 def read_run(root:Path, # the server root
              workspace:Path, # the workspace folder
@@ -30,9 +29,8 @@ def read_run(root:Path, # the server root
             ) -> dict:
     "The run's `run.json`, or `PathRefused`: 404 when there is none, 403 for a run folder linked from outside the root."
     run_dir = run_dir_in_root(root, workspace, run_id)
-    try: return {**load_run(run_dir), "run_id": run_id}
-    except FileNotFoundError: raise PathRefused(f"no run '{run_id}' in this workspace", status=404) from None
-    except ValueError: return {"run_id": run_id, "status": "running", "steps": {}}  # caught mid-write
+    if not (run_dir / "run.json").is_file(): raise PathRefused(f"no run '{run_id}' in this workspace", status=404)
+    return {**load_run(run_dir), "run_id": run_id}  # run.json is written atomically: never seen half-written
 
 # %% ../../nbs/lab/92_jobs.ipynb #0c2d0f57
 DONE_STEP = {"ran", "cached", "failed", "skipped"}
@@ -234,7 +232,7 @@ def step_site(root:Path, workspace:Path, run_id:str, step:str) -> StepSite:
         if not (site / "run.json").exists() or (site / "run.json").stat().st_mtime < run_json.stat().st_mtime:
             from mlnb.publish.site import publish
             publish(run_id, workspace)
-    files = (json.loads((site / "run.json").read_text()).get("steps", {}).get(step) or {}).get("site")
+    files = ((read_json(site / "run.json").get("steps") or {}).get(step) or {}).get("site")
     if not files: raise PathRefused(f"step '{step}' of run '{run_id}' has no executed notebook yet", status=404)
     if not is_inside(root, site.resolve()): raise PathRefused(f"the site of run '{run_id}' is outside the server root")
     return StepSite(site=rel_to_root(root, site), **{k: rel_to_root(root, site / files[k]) for k in ("app", "report", "notebook")})

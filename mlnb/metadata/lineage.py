@@ -29,7 +29,7 @@ def list_runs(workspace:str|Path=".", # the folder holding pipeline.yaml
     "The workspace's pipeline runs, newest first: run_id, pipeline, status, started, ended, and counts of step outcomes."
     try: store = Store(workspace, metadata, create=False)
     except StoreMissing: return []
-    ws = str(store.workspace)
+    ws = store.key
     runs = [_run_dict(c, store.workspace) for c in store.call("get_contexts_by_type", "mlnb.Run")
             if properties(c).get("workspace") == ws and (pipeline is None or properties(c).get("pipeline") == pipeline)]
     latest = {}
@@ -52,7 +52,7 @@ def get_run(workspace:str|Path, # the folder holding pipeline.yaml
     try: store = Store(workspace, metadata, create=False)
     except StoreMissing as e: raise InputError(f"no run '{run_id}': {e}", run_id=run_id) from None
     ctx = store.call("get_context_by_type_and_name", "mlnb.Run", run_id)
-    if ctx is None or properties(ctx).get("workspace") != str(store.workspace):
+    if ctx is None or properties(ctx).get("workspace") != store.key:
         raise InputError(f"no run '{run_id}' in the store of {store.workspace}; `mlnb runs list` shows the runs",
                          run_id=run_id)
     run = _run_dict(ctx, store.workspace)
@@ -91,12 +91,11 @@ def lineage(workspace:str|Path, # the folder holding pipeline.yaml
     "Which execution produced the artifact at `path`, with which parameters, from which inputs (recursively)."
     try: store = Store(workspace, metadata, create=False)
     except StoreMissing as e: raise InputError(f"{path}: no lineage, {e}", path=str(path)) from None
-    uri = Path(path) if Path(path).is_absolute() else store.workspace/path
-    asked = uri = Path(os.path.normpath(uri))
-    arts = store.call("get_artifacts_by_uri", str(uri))
+    asked = uri = store.resolve(path)
+    arts = store.artifacts_at(uri)
     while not arts and uri != store.workspace and store.workspace in uri.parents:  # a file inside an output folder
         uri = uri.parent
-        arts = store.call("get_artifacts_by_uri", str(uri))
+        arts = store.artifacts_at(uri)
     if not arts:
         raise InputError(f"{path}: no step of a pipeline in {store.workspace} recorded this path "
                          "(declare it under a step's outputs)", path=str(path))

@@ -94,10 +94,10 @@ def put_run(store:Store, # from `tracking_store`
     ex = pb.Execution(type_id=store.types[RUN_TYPE], name=run["run_id"],
                       last_known_state=pb.Execution.State.Value(RUN_STATES.get(status, "UNKNOWN")))
     if run.get("execution_id"): ex.id = run["execution_id"]
-    values = {k: run.get(k) for k in RUN_PROPERTIES} | {"status": status, "workspace": str(store.workspace)}
+    values = {k: run.get(k) for k in RUN_PROPERTIES} | {"status": status, "workspace": store.key}
     set_properties(ex, values | {k: encode_non_finite(values[k]) for k in ("metrics", "history")})
     pairs = store.artifact_events([in_workspace(store.workspace, a) for a in artifacts], run["run_id"], RUN_OUT_ROLES)
-    ws = {"workspace": str(store.workspace)}
+    ws = {"workspace": store.key}
     with store.transaction():
         contexts = [store.context(EXPERIMENT_TYPE, run["experiment"], ws)]
         if run.get("sweep_id"): contexts.append(store.context(SWEEP_TYPE, run["sweep_id"], ws))
@@ -139,7 +139,7 @@ def read_run(store:Store, # from `tracking_store`
             ) -> dict|None:
     "One tracked run of this workspace with its `artifacts`, or None when there is none by that id."
     ex = store.call("get_execution_by_type_and_name", RUN_TYPE, run_id)
-    if ex is None or properties(ex).get("workspace") != str(store.workspace): return None
+    if ex is None or properties(ex).get("workspace") != store.key: return None
     run = {k: None for k in RUN_PROPERTIES} | run_from_properties(properties(ex), ex.id)
     run["artifacts"] = store.with_artifacts([ex])[0]["artifacts"]
     return run
@@ -166,7 +166,7 @@ def put_sweep(store:Store, # from `tracking_store`
     "Create or update a sweep's context, and associate runs with it: one transaction."
     from ml_metadata.proto import metadata_store_pb2 as pb
     with store.transaction():
-        ctx = store.context(SWEEP_TYPE, sweep_id, {"workspace": str(store.workspace)})
+        ctx = store.context(SWEEP_TYPE, sweep_id, {"workspace": store.key})
         if props: store.call("put_contexts", [set_properties(ctx, props)])
         if executions:
             store.call("put_attributions_and_associations", [],

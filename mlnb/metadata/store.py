@@ -7,13 +7,14 @@ from __future__ import annotations
 import contextlib, fcntl, json, os, random, re, threading, time
 from pathlib import Path
 from ..errors import InputError, StoreError, StoreMissing
-from ..core.files import lock_held
+from ..core.files import lock_held, read_yaml
 
 # %% auto #0
 __all__ = ['DATA_SUFFIXES', 'EXECUTION_TYPES', 'ARTIFACT_TYPES', 'CONTEXT_TYPES', 'RUN_STATUSES', 'STEP_STATUSES', 'STATES',
            'RUN_STATES', 'STATUS_ALIASES', 'MYSQL_RETRY_ERRNOS', 'OUT_ROLES', 'JSON_PROPS', 'artifact_type',
            'store_setting', 'connection_config', 'run_status', 'step_status', 'set_properties', 'properties',
-           'filter_literal', 'retryable', 'schema_race', 'retry', 'Store', 'run_alive']
+           'filter_literal', 'retryable', 'schema_race', 'retry', 'workspace_key', 'Store', 'migrate_absolute_records',
+           'run_alive']
 
 # %% ../../nbs/metadata/30_store.ipynb #a050c9a1
 DATA_SUFFIXES = {".csv", ".tsv", ".parquet", ".feather", ".arrow", ".tfrecord", ".tfrecords", ".jsonl", ".avro", ".gz"}
@@ -31,9 +32,7 @@ def artifact_type(path:str|Path # a file or folder
 # %% ../../nbs/metadata/30_store.ipynb #0e75bc70
 def _read_yaml_key(path:Path, key:str):
     if not path.is_file(): return None
-    import yaml
-    try: data = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as e: raise InputError(f"{path}: not valid YAML ({e})", path=str(path))
+    data = read_yaml(path, expect=None)  # DamagedFile naming the file when it is not YAML
     return data.get(key) if isinstance(data, dict) else None
 
 def _metadata_setting(workspace:Path, metadata):
@@ -221,6 +220,15 @@ def retry(fn, *args, attempts:int=60, **kwargs):
             if not retryable(e) or attempt == attempts - 1: raise
             time.sleep(min(0.02 * 1.5 ** attempt, 1.0) * (0.5 + random.random()))
 
+# %% ../../nbs/metadata/30_store.ipynb #141b4935
+def workspace_key(workspace:str|Path, # the workspace folder (absolute)
+                  sqlite:str|Path|None=None # the SQLite store file, None for MySQL
+                 ) -> str:
+    "What the store calls a workspace: `.` for a store inside it, else the workspace folder's name."
+    workspace = Path(workspace).resolve()
+    if sqlite is not None and Path(sqlite).resolve().is_relative_to(workspace): return "."
+    return workspace.name
+
 # %% ../../nbs/metadata/30_store.ipynb #259d77cb
 OUT_ROLES = {"output", "executed_notebook"}
 JSON_PROPS = ("parameters", "records", "error")
@@ -242,6 +250,7 @@ class Store:
         if self.sqlite: Path(self.config.sqlite.filename_uri).parent.mkdir(parents=True, exist_ok=True)
         self.lockfile = (Path(self.config.sqlite.filename_uri).parent/"store.lock") if self.sqlite else None
         self.uri = self.config.sqlite.filename_uri if self.sqlite else f"mysql://{self.config.mysql.host}/{self.config.mysql.database}"
+        self.key = workspace_key(self.workspace, self.config.sqlite.filename_uri if self.sqlite else None)
         from ml_metadata.metadata_store import metadata_store
         for attempt in range(40):  # a new MySQL database: the first process creates the schema, the others wait for it
             try:
@@ -249,6 +258,7 @@ class Store:
                     self.mlmd = retry(metadata_store.MetadataStore, self.config)
                     self.types = {}
                     self.register_types(EXECUTION_TYPES, ARTIFACT_TYPES, CONTEXT_TYPES)
+                    migrate_absolute_records(self)
                 break
             except Exception as e:
                 if schema_race(e) and attempt < 39: time.sleep(0.25 + 0.5 * random.random()); continue
@@ -305,8 +315,8 @@ class Store:
                   options:dict|None=None): # how the run was asked for (parameters, selection, force)
         "Create (or, on resume, reopen) a run's context, with status `running`."
         with self.transaction():
-            self.context("mlnb.Pipeline", pipeline, {"workspace": str(self.workspace), "spec": spec})
-            ctx = self.context("mlnb.Run", run_id, {"pipeline": pipeline, "workspace": str(self.workspace), "spec": spec,
+            self.context("mlnb.Pipeline", pipeline, {"workspace": self.key, "spec": spec})
+            ctx = self.context("mlnb.Run", run_id, {"pipeline": pipeline, "workspace": self.key, "spec": spec,
                                                     "started": started, "options": options or {}})
             self.call("put_contexts", [set_properties(ctx, {"status": "running"})])
 
@@ -317,15 +327,39 @@ class Store:
             if ctx is None: raise StoreError(f"run {run_id} is not in the store", uri=self.uri, run_id=run_id)
             self.call("put_contexts", [set_properties(ctx, {"status": status, "ended": ended})])
 
+    def locate(self, path:str|Path # a file or folder: relative to the workspace, or absolute
+              ) -> str:
+        "The uri the store keeps for a path: relative to the workspace (posix) when inside it, else absolute."
+        path = Path(os.path.normpath(self.workspace/path))
+        return path.relative_to(self.workspace).as_posix() if path.is_relative_to(self.workspace) else str(path)
+
+    def resolve(self, uri:str # an artifact's uri, as `locate` wrote it (or an absolute one of an older mlnb)
+               ) -> Path:
+        "The path on disk of an artifact uri: relative ones are inside this workspace, wherever it is now."
+        return Path(os.path.normpath(self.workspace/uri))
+
+    def external_id(self, fingerprint:str, uri:str) -> str:
+        "An artifact's identity in the store: its content at its place (`sha256:…@model`; `@key:model` in a shared store)."
+        return f"{fingerprint}@{uri}" if self.key == "." or Path(uri).is_absolute() else f"{fingerprint}@{self.key}:{uri}"
+
     def artifact(self, a:dict, owner:str):
         "The MLMD Artifact of `{path, fingerprint[, type]}` (path relative to the workspace or absolute)."
         from ml_metadata.proto import metadata_store_pb2 as pb
-        path = Path(a["path"])
-        uri = Path(os.path.normpath(path if path.is_absolute() else self.workspace/path))
-        art = pb.Artifact(type_id=self.types[a.get("type") or artifact_type(uri)], uri=str(uri),
-                          external_id=f"{a['fingerprint']}@{uri}", state=pb.Artifact.LIVE)
-        size = uri.stat().st_size if uri.is_file() else None
+        uri = self.locate(a["path"])
+        where = self.resolve(uri)
+        art = pb.Artifact(type_id=self.types[a.get("type") or artifact_type(where)], uri=uri,
+                          external_id=self.external_id(a["fingerprint"], uri), state=pb.Artifact.LIVE)
+        size = where.stat().st_size if where.is_file() else None
         return set_properties(art, {"path": str(a["path"]), "fingerprint": a["fingerprint"], "size": size, "step": owner})
+
+    def artifacts_at(self, path:str|Path # a file or folder, relative to the workspace or absolute
+                    ) -> list:
+        "The MLMD Artifacts this workspace recorded at `path` (any content), oldest first."
+        uri = self.locate(path)
+        arts = self.call("get_artifacts_by_uri", uri)
+        if self.key != "." and not Path(uri).is_absolute():  # a shared store: only this workspace's
+            arts = [a for a in arts if a.external_id.endswith(f"@{self.key}:{uri}")]
+        return sorted(arts, key=lambda a: a.id)
 
     def artifact_events(self,
                         artifacts:list|tuple, # [{path, fingerprint, role}]; entries without a fingerprint are left out
@@ -356,7 +390,7 @@ class Store:
         from ml_metadata.proto import metadata_store_pb2 as pb
         ex = pb.Execution(type_id=self.types["mlnb.Step"], last_known_state=pb.Execution.State.Value(STATES[step["status"]]))
         set_properties(ex, {k: step.get(k) for k in EXECUTION_TYPES["mlnb.Step"]} |
-                       {"run_id": run_id, "pipeline": pipeline, "workspace": str(self.workspace),
+                       {"run_id": run_id, "pipeline": pipeline, "workspace": self.key,
                         "cached": step["status"] == "cached", "duration": float(step.get("duration") or 0.0)})
         pairs = self.artifact_events(artifacts, step["step"], OUT_ROLES)
         with self.transaction():
@@ -398,11 +432,18 @@ class Store:
                   ) -> list[dict]:
         "This workspace's executions of a type, newest first, as dicts with their artifacts."
         import ml_metadata as mlmd
-        q = (f"type = {filter_literal(type_name)} AND properties.workspace.string_value = {filter_literal(str(self.workspace))}"
-             + (f" AND ({filter_query})" if filter_query else ""))  # in the query: `limit` counts this workspace's only
+        q = (f"type = {filter_literal(type_name)} AND properties.workspace.string_value = {filter_literal(self.key)}"
+             + (f" AND ({filter_query})" if filter_query else ""))
         opts = mlmd.ListOptions(filter_query=q, order_by=mlmd.OrderByField.ID, is_asc=False, limit=limit)
-        exs = [e for e in self.call("get_executions", list_options=opts) if properties(e).get("workspace") == str(self.workspace)]
-        return self.with_artifacts(exs)
+        return self.with_artifacts(self.call("get_executions", list_options=opts))
+
+    def has_runs(self, type_name:str="mlnb.Run" # the context type: mlnb.Run (pipeline runs), mlnb.Sweep, mlnb.Experiment
+                ) -> bool:
+        "Whether the store holds any context of this type for this workspace (any pipeline run, by default)."
+        import ml_metadata as mlmd
+        if type_name not in self.types: return False
+        q = f"type = {filter_literal(type_name)} AND properties.workspace.string_value = {filter_literal(self.key)}"
+        return bool(self.call("get_contexts", list_options=mlmd.ListOptions(filter_query=q, limit=1)))
 
     def cache_candidates(self, cache_key:str, limit:int=5, type_name:str="mlnb.Step") -> list[dict]:
         "Successful executions (COMPLETE or CACHED) with this cache key in this workspace, newest first."
@@ -418,7 +459,49 @@ class Store:
             if not statuses or ex["status"] in statuses: return ex
         return None
 
-    def __repr__(self): return f"Store({str(self.workspace)!r}, {self.uri})"
+    def __repr__(self): return f"Store({str(self.workspace)!r}, {self.uri}, key {self.key!r})"
+
+# %% ../../nbs/metadata/30_store.ipynb #887c3ac5
+def _relative(uri:str, olds:set) -> str|None:
+    "`uri` relative to the one of `olds` (absolute workspace paths) it lies in, or None."
+    for w in olds:
+        if uri == w: return "."
+        if uri.startswith(w.rstrip("/") + "/"): return uri[len(w.rstrip("/")) + 1:]
+    return None
+
+def migrate_absolute_records(store:Store # a store just opened
+                            ) -> int:
+    "Rewrite records keyed by the workspace's absolute path (older mlnb) to the workspace key and relative uris; how many changed."
+    import ml_metadata as mlmd
+    from ml_metadata.errors import NotFoundError
+    own = "LIKE '/%'" if store.key == "." else f"= {filter_literal(str(store.workspace))}"
+    listing = mlmd.ListOptions(filter_query=f"properties.workspace.string_value {own}")
+    with store.transaction():
+        ctxs = store.call("get_contexts", list_options=listing)
+        exs = store.call("get_executions", list_options=listing)
+        if not ctxs and not exs: return 0
+        olds = {properties(m).get("workspace") for m in [*ctxs, *exs]}
+        for m in [*ctxs, *exs]: m.properties["workspace"].string_value = store.key
+        events = store.call("get_events_by_execution_ids", [e.id for e in exs]) if exs else []
+        arts = store.call("get_artifacts_by_id", sorted({ev.artifact_id for ev in events})) if events else []
+        changed, wanted = [], {}
+        for a in arts:
+            rel = _relative(a.uri, olds)
+            if rel is None: continue
+            a.uri = rel
+            path = a.properties["path"].string_value if "path" in a.properties else ""
+            if path and _relative(path, olds) is not None: a.properties["path"].string_value = _relative(path, olds)
+            new = store.external_id(properties(a).get("fingerprint") or a.external_id.partition("@")[0], rel)
+            if new not in wanted: wanted[new] = a
+            changed.append(a)
+        try: taken = {x.external_id: x.id for x in store.call("get_artifacts_by_external_ids", list(wanted))} if wanted else {}
+        except NotFoundError: taken = {}
+        for new, a in wanted.items():
+            if taken.get(new, a.id) == a.id: a.external_id = new
+        if ctxs: store.call("put_contexts", ctxs)
+        if exs: store.call("put_executions", exs)
+        if changed: store.call("put_artifacts", changed)
+    return len(ctxs) + len(exs) + len(changed)
 
 # %% ../../nbs/metadata/30_store.ipynb #51ff88b0
 def run_alive(run_dir:str|Path # a run's folder, `<workspace>/runs/<run_id>`

@@ -11,6 +11,7 @@ from ..core.files import Fingerprints
 from ..core.workspace import find_workspace
 from ..exec.cache import env_fingerprint, find_cache_hit, step_cache_key
 from ..metadata.lineage import lineage, list_runs
+from ..exec.run_json import check_history, run_folders
 from ..metadata.store import Store
 from .runner import Runner, RunResult
 from .spec import PipelineSpec, load_spec, validate_spec, topo_order, parse_overrides
@@ -52,11 +53,12 @@ class Pipeline:
             parallel:int=1, # how many steps may run at once
             resume:str|None=None, # a failed or interrupted run id to complete (its succeeded steps are kept)
             log=None, # a function taking each progress line; default print
-            run_id:str|None=None # join the run with this id (or start it): Airflow's tasks, one step each, make one run
+            run_id:str|None=None, # join the run with this id (or start it): Airflow's tasks, one step each, make one run
+            wait:bool=True # another run or sweep holds the workspace: wait for it; False raises `WorkspaceBusy`
            ) -> RunResult:
         "Run the pipeline: steps in dependency order, cached when unchanged, recorded in the metadata store."
         return Runner(self.spec, params=params, only=only, from_step=from_step, force=force, parallel=parallel,
-                      resume=resume, log=log, metadata=self.metadata, run_id=run_id).run()
+                      resume=resume, log=log, metadata=self.metadata, run_id=run_id, wait=wait).run()
 
     def runs(self) -> list[dict]:
         "This pipeline's runs, newest first (see `mlnb.metadata.lineage.list_runs`)."
@@ -67,7 +69,10 @@ class Pipeline:
         "{step: {state: 'up to date'|'stale'|'never run', reason, cache_key, last_run, last_status}} from cache keys alone."
         plan = validate_spec(self.spec, params)
         try: store = Store(self.workspace, self._metadata(), create=False)
-        except StoreMissing: store = None  # nothing ran here yet; asking must not create a store
+        except StoreMissing as e:  # nothing ran here yet (asking must not create a store), or the store was deleted
+            store = None
+            if run_folders(self.workspace): check_history(None, self.workspace, uri=e.uri)
+        else: check_history(store, self.workspace)
         cache = self.workspace/".mlnb"/"cache" if (self.workspace/".mlnb").is_dir() else None
         fps = Fingerprints(cache/"fingerprints.json" if cache else None)
         env, ws, out = env_fingerprint(cache), self.workspace, {}
@@ -117,15 +122,18 @@ def cli_run(parser:argparse.ArgumentParser):
     parser.add_argument("--run-id", metavar="RUN_ID", help="join the run RUN_ID, or start it under that id: processes that "
                         "each run some steps (Airflow's tasks) make one run")
     parser.add_argument("--skip-exit-code", type=int, metavar="CODE", help="exit with CODE when every selected step was skipped")
+    parser.add_argument("--no-wait", dest="wait", action="store_false",
+                        help="when another run or sweep holds the workspace, exit 2 naming it instead of waiting for it "
+                             "(default: wait, saying for which run)")
     parser.epilog = ("exit status: 0 when every selected step ran, was cached or was skipped, 1 when a step failed, 2 on a "
-                     "usage or input error, 130 when interrupted (finish it with --resume RUN_ID), CODE of --skip-exit-code "
-                     "when every selected step was skipped")
+                     "usage or input error (or with --no-wait, when another run holds the workspace), 130 when interrupted "
+                     "(finish it with --resume RUN_ID), CODE of --skip-exit-code when every selected step was skipped")
     def run(args):
         if args.parallel < 1: raise PipelineError(f"--parallel {args.parallel}: expected 1 or more")
         pipeline = Pipeline.load(args.spec)
         if threading.current_thread() is threading.main_thread(): signal.signal(signal.SIGTERM, _on_sigterm)
         result = pipeline.run(params=parse_overrides(args.param), only=_split(args.only), from_step=args.from_step,
-                              force=args.force, parallel=args.parallel, resume=args.resume, run_id=args.run_id)
+                              force=args.force, parallel=args.parallel, resume=args.resume, run_id=args.run_id, wait=args.wait)
         if result.status == "interrupted" and threading.current_thread() is threading.main_thread():
             # state is saved; don't wait for the steps' papermill threads (their kernels exit with this process)
             sys.stdout.flush(); sys.stderr.flush(); os._exit(130)

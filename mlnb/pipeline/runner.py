@@ -9,13 +9,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from ..errors import InputError, NotebookFailed, PipelineError
 from ..core.clock import new_run_id, now
+from ..core.console import print_line
 from ..core.files import FileLock, Fingerprints
+from ..core.workspace_lock import WorkspaceLock
 from ..exec.cache import env_fingerprint, find_cache_hit, step_cache_key
 from ..exec.ingest import ingest_notebook
 from ..exec.notebook import KernelPool, execute_notebook, notebook_language
 from ..exec.recording import read_records
-from ..exec.run_json import RunRecord, StepResult, read_run_json, write_run_json
-from ..metadata.store import Store, filter_literal
+from ..exec.context import tracking_context
+from ..exec.run_json import RunRecord, StepResult, check_history, read_run_json, write_run_json
+from ..metadata.store import Store, filter_literal, run_alive
 from .spec import (PipelineSpec, validate_spec, normalise_overrides, topo_order, descendants, ancestors,
                                 parse_condition, eval_condition)
 
@@ -36,7 +39,7 @@ class RunResult(RunRecord):
         counts = ", ".join(f"{n} {k}" for k, n in self.counts().items())
         return f"RunResult({self.run_id!r}, {self.status}, {counts}, {self.duration:.1f}s)"
 
-def _print(line:str): print(line, flush=True)
+def _print(line:str): print_line(line)
 
 def _check_run_id(run_id:str, flag:str):
     "A run id is a folder name under runs/: letters, digits and `_.:-`, starting with a letter or digit."
@@ -59,9 +62,10 @@ class Runner:
                  resume:str|None=None, # a run id to complete (its ran and cached steps are kept)
                  log=None, # a function taking each progress line; default print
                  metadata=None, # the store setting; default MLNB_METADATA, then the spec's
-                 run_id:str|None=None): # join the run with this id, or start it: processes running some steps each make one run
-        self.spec, self.ws, self.log = spec, spec.workspace, log or _print
-        self.kept = {}
+                 run_id:str|None=None, # join the run with this id, or start it: processes running some steps each make one run
+                 wait:bool=True): # another run or sweep holds the workspace: wait for it (False: `WorkspaceBusy`)
+        self.spec, self.ws, self.log, self.wait = spec, spec.workspace, log or _print, wait
+        self.kept, self.kept_from = {}, resume
         if resume and run_id:
             raise PipelineError("--resume and --run-id cannot be combined: --resume completes a run, --run-id joins one", run_id=run_id)
         if run_id is not None: _check_run_id(run_id, "--run-id")
@@ -169,11 +173,13 @@ class Runner:
         self.kernels.forget(res.step)  # a step that did not run takes no kernel
         res.status, res.reason, res.error = status, reason, error
         res.duration = time.monotonic() - t0 if t0 else 0.0
+        res.artifacts = [a for a in artifacts if a.get("fingerprint")]
         if self.cancelled: return
         step = {"step": res.step, "source": self.spec.steps[res.step].notebook} | res.to_json()
         self.store.record_step(self.run_id, self.spec.name, step, list(artifacts))
         self._write_json("running")
-        detail = {"ran": _short(res.records), "cached": _short(res.records)}.get(status) or reason or ""
+        detail = _short(res.records) if status in ("ran", "cached") else reason or ""
+        if status == "ran" and reason: detail = f"{detail}; " * bool(detail) + f"re-ran: {reason}"
         dur = f"{res.duration:6.1f}s" if status in ("ran", "cached", "failed") else " " * 7
         self.log(f"{time.strftime('%H:%M:%S')}  {res.step:<16} {status:<8} {dur}  {detail}".rstrip())
 
@@ -209,10 +215,10 @@ class Runner:
                 fps = {o: self.fps(self.ws/o) for o in self.spec.steps[u].outputs}
                 gone = [o for o, fp in fps.items() if fp is None]
                 if gone: return self._finish(res, "skipped", t0, reason=f"output {gone[0]} of upstream step '{u}' is missing")
-                changed = [o for o, fp in self._produced(u, where).items() if fps.get(o) not in (None, fp)]
+                changed = self._changed_upstream(u, where, fps)
                 if changed:
-                    return self._finish(res, "failed", t0, reason=f"output {changed[0]} of upstream step '{u}' changed since "
-                                        f"that step of run {self.run_id} wrote it (did another run overwrite it?); run '{u}' again")
+                    return self._finish(res, "failed", t0, artifacts, reason=f"step '{name}' cannot use {changed}: another "
+                                        f"process changed it (did another run overwrite it?); run '{u}' again")
                 upstream[u] = fps or {"cache_key": key}
                 artifacts += [{"path": o, "fingerprint": fp, "role": f"upstream:{u}"} for o, fp in fps.items()]
             if self.conditions.get(name) is not None:
@@ -225,7 +231,8 @@ class Runner:
             res.cache_key = step_cache_key(plan, upstream, inputs, self.env, self.spec.kernel)
             out = self.run_dir/f"{name}.ipynb"
             res.notebook = out.relative_to(self.ws).as_posix()
-            hit = None if self.force else find_cache_hit(self.store.cache_candidates(res.cache_key), self.fps, s.outputs, self.ws)
+            candidates = [] if self.force else self.store.cache_candidates(res.cache_key)
+            hit = find_cache_hit(candidates, self.fps, s.outputs, self.ws) if candidates else None
             if hit:
                 ex, nb = hit
                 if nb.resolve() != out.resolve(): shutil.copyfile(nb, out)
@@ -234,7 +241,8 @@ class Runner:
                 artifacts += [{"path": o, "fingerprint": fp, "role": "output"} for o, fp in self.produced[name].items()]
                 artifacts.append({"path": res.notebook, "fingerprint": self.fps(out), "role": "executed_notebook"})
                 return self._finish(res, "cached", t0, artifacts, reason=f"same cache key as run {ex['run_id']}")
-            self.log(f"{time.strftime('%H:%M:%S')}  {name:<16} running")
+            why = self._rerun_reason(name, upstream, inputs, candidates)
+            self.log(f"{time.strftime('%H:%M:%S')}  {name:<16} running" + (f"  ({why})" if why else ""))
             error = self._execute(name, out)
             if self.cancelled: return  # interrupted (its kernel was stopped): the run records nothing more
             if out.exists():
@@ -244,14 +252,52 @@ class Runner:
                                                   "pipeline_run": self.run_id, "notebook": str(plan["notebook"])})
             else: res.notebook = None
             if error: return self._finish(res, "failed", t0, artifacts, reason=error.pop("message"), error=error)
+            for u in s.upstream:  # what it read must still be what upstream recorded: else it read another process's files
+                changed = self._changed_upstream(u, "in this run", {})
+                if changed: return self._finish(res, "failed", t0, artifacts, reason=f"step '{name}' read {changed}, while it "
+                                                f"ran: another process changed it (did another run overwrite it?); run '{u}' again")
             outs = {o: self.fps(self.ws/o) for o in s.outputs}
             gone = [o for o, fp in outs.items() if fp is None]
             if gone:
                 return self._finish(res, "failed", t0, artifacts, reason=f"step '{name}' finished without writing its declared output {gone[0]}")
             artifacts += [{"path": o, "fingerprint": fp, "role": "output"} for o, fp in outs.items()]
             self.produced[name] = outs
-            self._finish(res, "ran", t0, artifacts)
+            self._finish(res, "ran", t0, artifacts, reason=why)
         finally: lock.release()
+
+    def _changed_upstream(self, u:str, where:str, fps:dict) -> str|None:
+        "Which output of upstream step `u` is not what `u` recorded in this run (`fps`: fingerprints at hand), or None."
+        for o, fp in self._produced(u, where).items():
+            now = fps[o] if o in fps else self.fps(self.ws/o)
+            if now != fp:
+                return (f"output {o} of upstream step '{u}' changed since that step of run {self.run_id} wrote it "
+                        f"({fp[:15]}…, now {now[:15] + '…' if now else 'missing'})")
+        return None
+
+    def _rerun_reason(self, name:str, upstream:dict, inputs:dict, candidates:list) -> str|None:
+        "Why a step runs instead of reusing an earlier result, in words (None for its first run)."
+        if self.force: return "--force"
+        for c in candidates:  # the same cache key: the earlier result's files changed or went
+            for a in c["artifacts"]:
+                if a["role"] in ("output", "executed_notebook") and self.fps(self.ws/a["uri"]) != a["fingerprint"]:
+                    what = "its executed notebook" if a["role"] == "executed_notebook" else f"output {a['path']}"
+                    return f"{what} {'is missing' if not (self.ws/a['uri']).exists() else 'changed'} since run {c['run_id']}"
+            return f"its declared outputs changed since run {c['run_id']}"
+        last = self.store.last_execution(self.spec.name, name, ("ran", "cached"))
+        if last is None: return None
+        since, new, old = f"since run {last['run_id']}", self.plan[name]["parameters"], last.get("parameters") or {}
+        diff = [k for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k)]
+        if diff: return "parameter " + ", ".join(f"{k} {old.get(k)!r} → {new.get(k)!r}" for k in diff[:3]) + f" {since}"
+        now = {("notebook", self.spec.steps[name].notebook): self.fps(self.plan[name]["notebook"])}
+        now |= {(f"upstream:{u}", o): fp for u, fps in upstream.items() for o, fp in fps.items() if o != "cache_key"}
+        now |= {("input", i): fp for i, fp in inputs.items()}
+        for a in last["artifacts"]:
+            role = a["role"]
+            if (role, a["path"]) in now and now[(role, a["path"])] != a["fingerprint"]:
+                what = (f"output {a['path']} of upstream step '{role[9:]}'" if role.startswith("upstream:") else
+                        f"input {a['path']}" if role == "input" else f"notebook {a['path']}")
+                return f"{what} changed {since}"
+        return f"the environment (packages, Python or kernel) or an upstream step changed {since}"
 
     def _produced(self, u:str, where:str) -> dict:
         "{output: fingerprint} as step `u` of this run recorded them (from the store when another process ran it)."
@@ -320,12 +366,21 @@ class Runner:
 
     def run(self) -> RunResult:
         "Run the selected steps; returns the RunResult (a failed step does not raise: see `RunResult.raise_on_failure`)."
-        lock = FileLock(self.run_dir/".lock", shared=self.joined)  # processes joining one run share it
-        if not lock.acquire(wait=False):
+        if run_alive(self.run_dir) and not self.joined:
             raise PipelineError(f"run {self.run_id} is still running in another process", run_id=self.run_id)
+        busy = WorkspaceLock(self.ws, self.run_id, "run", inside=(tracking_context() or {}).get("pipeline_run"), joined=self.joined)
+        busy.acquire(wait=self.wait, log=self.log)
+        if not (self.kept_from or self.joined): self.started = now()  # a run that waited for the workspace starts now
+        lock = FileLock(self.run_dir/".lock", shared=self.joined)  # processes joining one run share it
+        try:
+            check_history(self.store, self.ws)
+            if not lock.acquire(wait=False):
+                raise PipelineError(f"run {self.run_id} is still running in another process", run_id=self.run_id)
+        except BaseException:
+            busy.release(); raise
         try:
             if self.joined: self._join()
-        except BaseException: lock.release(); raise
+        except BaseException: lock.release(); busy.release(); raise
         t0, status = time.monotonic(), "interrupted"
         try:
             self.store.start_run(self.run_id, self.spec.name, self.spec.spec_path, self.started, self.options)
@@ -345,7 +400,7 @@ class Runner:
             with contextlib.suppress(Exception): self.fps.save()
             whole = self._write_json(status, ended) or status  # a joined run's status counts the other processes' steps
             with contextlib.suppress(Exception): self.store.finish_run(self.run_id, whole, ended)
-            lock.release()
+            lock.release(); busy.release()
         rec = self.record(status, ended)
         result = RunResult(**{k: getattr(rec, k) for k in RunRecord.__dataclass_fields__}, workspace=self.ws,
                            duration=time.monotonic() - t0)

@@ -4,16 +4,17 @@
 
 # %% ../../nbs/pipeline/50_spec.ipynb #5d080346
 from __future__ import annotations
-import ast, hashlib, json, os, re
+import ast, datetime, hashlib, json, os, re
 from dataclasses import dataclass, field
 from pathlib import Path
 from ..errors import PipelineError
+from ..core.files import read_yaml
+from .sections import MonitorSpec, TriggerSpec, check_schedule, parse_monitor, parse_triggers
 
 # %% auto #0
-__all__ = ['SCHEDULE_PRESETS', 'StepSpec', 'PipelineSpec', 'check_schedule', 'load_spec', 'topo_order', 'ancestors',
-           'descendants', 'read_notebook', 'cell_source', 'source_hash', 'inspect_parameters', 'CliText',
-           'coerce_value', 'parse_overrides', 'parse_condition', 'eval_condition', 'normalise_overrides',
-           'validate_spec']
+__all__ = ['StepSpec', 'PipelineSpec', 'load_spec', 'topo_order', 'ancestors', 'descendants', 'read_notebook', 'cell_source',
+           'source_hash', 'inspect_parameters', 'CliText', 'plain_value', 'coerce_value', 'parse_overrides',
+           'parse_condition', 'eval_condition', 'normalise_overrides', 'validate_spec']
 
 # %% ../../nbs/pipeline/50_spec.ipynb #01bc18c9
 @dataclass
@@ -36,6 +37,8 @@ class PipelineSpec:
     steps: dict  # name -> StepSpec
     kernel: str = "python3"
     metadata: object = None
+    monitor: MonitorSpec|None = None  # the `monitor:` section: where spans arrive, how they are monitored
+    triggers: dict = field(default_factory=dict)  # name -> TriggerSpec, from the `triggers:` section
     schedule: str|None = None  # a cron expression or preset (@daily) for schedulers
 
     @property
@@ -50,20 +53,7 @@ class PipelineSpec:
 
 # %% ../../nbs/pipeline/50_spec.ipynb #5c7456f0
 _STEP_KEYS = {"notebook", "parameters", "upstream", "outputs", "inputs", "when", "timeout"}
-_TOP_KEYS = {"name", "steps", "kernel", "metadata", "description", "schedule"}
-SCHEDULE_PRESETS = ("@once", "@hourly", "@daily", "@weekly", "@monthly", "@quarterly", "@yearly", "@annually")
-
-def check_schedule(value, # a `schedule:` value
-                   where:str="schedule" # named in the error
-                  ) -> str:
-    "A cron expression (5 fields: minute hour day-of-month month day-of-week) or a preset such as `@daily`."
-    text = value.strip() if isinstance(value, str) else ""
-    fields = text.split()
-    if text in SCHEDULE_PRESETS or (len(fields) == 5 and all(re.fullmatch(r"[0-9A-Za-z*/,?#LW-]+", f) for f in fields)):
-        return text
-    raise PipelineError(f"{where} {value!r}: expected a cron expression of 5 fields (minute hour day month weekday, "
-                        f"e.g. '0 3 * * *') or one of {', '.join(SCHEDULE_PRESETS)}", schedule=str(value))
-
+_TOP_KEYS = {"name", "steps", "kernel", "metadata", "description", "schedule", "monitor", "triggers"}
 def _rel_path(spec, step:str, key:str, value) -> str:
     if not isinstance(value, str) or not value.strip():
         raise spec.error(f"`{key}` entries must be paths, found {value!r}", step)
@@ -88,12 +78,10 @@ def _str_list(spec, step:str, key:str, value) -> list:
 def load_spec(path:str|Path # pipeline.yaml, or the folder holding it
              ) -> PipelineSpec:
     "Parse and shape-check a pipeline.yaml (validation against the notebooks is `validate_spec`)."
-    import yaml
     path = Path(path).resolve()
     if path.is_dir(): path = path/"pipeline.yaml"
     if not path.is_file(): raise PipelineError(f"{path}: no such pipeline spec", path=str(path))
-    try: data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as e: raise PipelineError(f"{path.name}: not valid YAML: {e}", path=str(path))
+    data = read_yaml(path, expect=None)  # DamagedFile (exit 2) when it is not YAML
     spec = PipelineSpec(name=path.parent.name, path=path, steps={})
     if not isinstance(data, dict) or not isinstance(data.get("steps"), dict) or not data["steps"]:
         raise spec.error("expected a mapping with `steps:` naming at least one step")
@@ -123,6 +111,8 @@ def load_spec(path:str|Path # pipeline.yaml, or the folder holding it
             outputs=[_rel_path(spec, name, "outputs", o) for o in _str_list(spec, name, "outputs", s.get("outputs"))],
             inputs=[_rel_path(spec, name, "inputs", i) for i in _str_list(spec, name, "inputs", s.get("inputs"))],
             when=None if when is None else str(when), timeout=timeout)
+    spec.monitor = parse_monitor(spec, data.get("monitor"))
+    spec.triggers = parse_triggers(spec, data.get("triggers"))
     return spec
 
 # %% ../../nbs/pipeline/50_spec.ipynb #35bc1e80
@@ -197,6 +187,22 @@ def _literal_type(value) -> str:
     if isinstance(value, tuple): return "list"
     return type(value).__name__ if type(value).__name__ in _TYPES else "unknown"
 
+def _annotated_type(ann:ast.expr) -> str|None:
+    "The type an annotation declares: `int`, `str|None` (optional), `None` (anything goes); None when not understood."
+    parts = []
+    def walk(n):
+        if isinstance(n, ast.BinOp) and isinstance(n.op, ast.BitOr): walk(n.left); walk(n.right)
+        elif isinstance(n, ast.Subscript) and ast.unparse(n.value) in ("Optional", "typing.Optional"): parts.append("None"); walk(n.slice)
+        elif isinstance(n, ast.Subscript) and ast.unparse(n.value) in ("Union", "typing.Union") and isinstance(n.slice, ast.Tuple):
+            for e in n.slice.elts: walk(e)
+        elif isinstance(n, ast.Subscript): parts.append(ast.unparse(n.value).lower())  # list[int], Dict[str, int]
+        elif isinstance(n, ast.Constant) and isinstance(n.value, str): parts.append(n.value)  # "str"
+        else: parts.append(ast.unparse(n))
+    walk(ann)
+    kinds = {p for p in parts if p != "None"}
+    if len(kinds) == 1 and next(iter(kinds)) in _TYPES: return next(iter(kinds)) + ("|None" if "None" in parts else "")
+    return "None" if "None" in parts or len(kinds) > 1 else None
+
 def inspect_parameters(nb:dict, # a notebook's JSON (`read_notebook`)
                        where:str="notebook" # named in errors
                       ) -> dict|None:
@@ -216,9 +222,7 @@ def inspect_parameters(nb:dict, # a notebook's JSON (`read_notebook`)
         try: default = ast.literal_eval(value) if value is not None else None
         except (ValueError, SyntaxError, TypeError): default, typ = None, "unknown"
         else: typ = _literal_type(default)
-        if ann is not None:
-            a = ast.unparse(ann)
-            typ = a if a in _TYPES else ("None" if a.startswith(("Optional", "None")) or "|" in a else typ)
+        if ann is not None: typ = _annotated_type(ann) or typ
         for t in targets:
             if isinstance(t, ast.Name): params[t.id] = {"default": default, "type": typ}
     return params
@@ -227,14 +231,24 @@ def inspect_parameters(nb:dict, # a notebook's JSON (`read_notebook`)
 class CliText(str):
     "A parameter value typed on the command line, read according to the declared type."
 
+def plain_value(value):
+    "YAML's dates and times as ISO strings (papermill users expect `run_date: 2024-01-31` to be '2024-01-31'), also inside lists and mappings."
+    if isinstance(value, (datetime.date, datetime.time)): return value.isoformat()  # a datetime is a date
+    if isinstance(value, (list, tuple)): return type(value)(plain_value(v) for v in value)
+    if isinstance(value, dict): return {k: plain_value(v) for k, v in value.items()}
+    return value
+
 def coerce_value(value, declared:str, where:str):
     "`value` converted to fit a parameter declared as `declared`, or a PipelineError naming `where`."
+    declared, optional = declared.removesuffix("|None"), declared.endswith("|None")
     if isinstance(value, CliText):
+        if optional and value.strip() in ("None", "null", "~"): return None
         if declared == "str": return str(value)
         import yaml
         try: value = yaml.safe_load(str(value))
         except yaml.YAMLError: value = str(value)
-    if declared in ("None", "unknown"): return value
+    value = plain_value(value)
+    if declared in ("None", "unknown") or (optional and value is None): return value
     ok = {"int": isinstance(value, int) and not isinstance(value, bool),
           "float": isinstance(value, (int, float)) and not isinstance(value, bool),
           "str": isinstance(value, str), "bool": isinstance(value, bool),

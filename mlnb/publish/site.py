@@ -8,6 +8,8 @@ import html, importlib.util, json, logging, os, re, shutil, sys
 from datetime import datetime
 from pathlib import Path
 from ..errors import InputError, MlnbError
+from ..core.files import read_json
+from ..exec.run_json import read_run_json
 from .monitoring import history_html, monitoring_block, publish_views, runs_history
 
 # %% auto #0
@@ -38,8 +40,8 @@ def _timestamp(v) -> float|None:
 
 def _started(run_json:Path) -> float:
     "When a run started, for ordering runs (falls back to the file's modification time)."
-    try: t = _timestamp(json.loads(run_json.read_text()).get("started"))
-    except (ValueError, OSError): t = None
+    try: t = _timestamp(read_json(run_json).get("started"))
+    except (ValueError, OSError): t = None  # a damaged one sorts by its time; publishing it says what is wrong
     return run_json.stat().st_mtime if t is None else t
 
 # %% ../../nbs/publish/70_site.ipynb #cc1cdd3e
@@ -318,7 +320,7 @@ def dashboard(path:str|Path="run.json" # a published site's run.json
              ):
     "Display a published run's dashboard (what a site's `index.ipynb` runs in Voila)."
     from IPython.display import HTML, display
-    display(HTML(index_html(json.loads(Path(path).read_text()), mode="voila")))
+    display(HTML(index_html(read_json(path), mode="voila")))
 
 # %% ../../nbs/publish/70_site.ipynb #8afb2720
 def _step_outputs(run:dict, step:str) -> list[str]:
@@ -393,7 +395,7 @@ def publish(run:str|Path="latest", # a run id, `latest`, or a run folder
     import nbformat
     workspace = _workspace(workspace)
     run_dir = find_run(run, workspace)
-    record = json.loads((run_dir/"run.json").read_text())
+    record = read_run_json(run_dir).to_json()  # DamagedFile (exit 2) naming runs/R/run.json when it is not a run
     run_id = str(record.get("run_id") or run_dir.name)
     site = Path(out) if out else workspace/"site"/run_id
     tmp = site.parent/f".{site.name}.publishing-{os.getpid()}"

@@ -7,9 +7,11 @@ from __future__ import annotations
 import argparse, json, math
 from ..core.clock import seconds_between
 from ..core.workspace import find_workspace
-from ..errors import InputError
+from ..errors import InputError, StoreMissing
+from ..exec.run_json import check_history, rebuild_records
 from ..metadata.lineage import get_run, list_runs
 from ..metadata.run_records import encode_non_finite
+from ..metadata.store import Store
 from .query import compare_runs, format_compare, get_run as get_tracked_run
 
 # %% auto #0
@@ -77,7 +79,7 @@ def _either_run(ws, run_id:str) -> tuple:
                          "run (`mlnb.get_runs()`)", run_id=run_id) from None
 
 def cli_runs(parser:argparse.ArgumentParser):
-    "Arguments of `mlnb runs list`, `mlnb runs show RUN_ID` and `mlnb runs compare RUN_A RUN_B`."
+    "Arguments of `mlnb runs list`, `mlnb runs show RUN_ID`, `mlnb runs compare RUN_A RUN_B` and `mlnb runs rebuild`."
     sub = parser.add_subparsers(dest="action", metavar="ACTION")
     ls = sub.add_parser("list", help="the workspace's pipeline runs, newest first")
     show = sub.add_parser("show", help="one run: a pipeline run's steps, or a tracked run's parameters and metrics")
@@ -91,9 +93,21 @@ def cli_runs(parser:argparse.ArgumentParser):
         p.add_argument("-w", "--workspace", help="the workspace (default: found from the current folder)")
         p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     ls.add_argument("--pipeline", help="only this pipeline's runs")
+    rebuild = sub.add_parser("rebuild", help="write the runs of runs/*/run.json back into an emptied or new metadata store")
+    rebuild.add_argument("-w", "--workspace", help="the workspace (default: found from the current folder)")
+    def rebuild_store(args):
+        ws = find_workspace(args.workspace)
+        store = Store(ws)  # the store `mlnb run` writes: MLNB_METADATA, pipeline.yaml's `metadata:`, or .mlnb/
+        done = rebuild_records(store, ws)
+        print(f"rebuilt {len(done)} run(s) into {store.uri}" + (f": {', '.join(done)}" if done else " (the store had them all)"))
+        return 0
+    rebuild.set_defaults(func=rebuild_store)
     def runs(args):
         ws = find_workspace(args.workspace)
-        if args.action == "list": data, text = list_runs(ws, pipeline=args.pipeline), format_runs
+        if args.action == "list":
+            try: check_history(Store(ws, create=False), ws)  # an emptied store lists nothing: say why instead
+            except StoreMissing as e: check_history(None, ws, uri=e.uri)
+            data, text = list_runs(ws, pipeline=args.pipeline), format_runs
         elif args.action == "show": data, text = _either_run(ws, args.run_id)
         else: data, text = compare_runs(args.run_a, args.run_b, ws), lambda d: format_compare(d, differences_only=not args.all)
         print(json.dumps(encode_non_finite(data), indent=1, default=str) if args.json else text(data))

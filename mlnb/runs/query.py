@@ -9,7 +9,7 @@ from pathlib import Path
 from urllib.parse import quote
 from ..errors import InputError, ParameterError, StoreMissing
 from ..core.workspace import find_workspace
-from ..metadata.store import connection_config, properties, run_status
+from ..metadata.store import connection_config, properties, run_status, workspace_key
 from ..metadata.run_records import (RUN_TYPE, JSON_PROPERTIES, tracking_store, process_alive,
                                        run_from_properties, read_run, decode_metrics)
 from ..metadata.lineage import get_run as get_pipeline_run
@@ -100,13 +100,13 @@ def read_runs(workspace:str|Path=".", # the workspace
     if config.HasField("sqlite"):
         path = Path(config.sqlite.filename_uri)
         if not path.exists(): return []
-        runs = _sqlite_runs(path, str(ws), tuple(columns), experiments, None if run_ids is None else list(run_ids))
+        runs = _sqlite_runs(path, workspace_key(ws, path), tuple(columns), experiments, None if run_ids is None else list(run_ids))
         if runs is not None: return runs
     store = tracking_store(ws, metadata)
     out = []
     for e in sorted(store.call("get_executions_by_type", RUN_TYPE), key=lambda e: e.id):
         p = properties(e)
-        if p.get("workspace") != str(ws) or (experiments and p.get("experiment") not in experiments): continue
+        if p.get("workspace") != store.key or (experiments and p.get("experiment") not in experiments): continue
         if run_ids is not None and p.get("run_id") not in run_ids: continue
         out.append(run_from_properties({k: p.get(k) for k in columns}, e.id))
     return out

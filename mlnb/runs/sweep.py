@@ -8,10 +8,13 @@ import argparse, contextlib, itertools, json, math, os, queue, random, re, threa
 from pathlib import Path
 from ..errors import InputError, NotebookFailed, ParameterError, PipelineError, missing_dependency
 from ..core.clock import new_run_id, now
-from ..core.files import FileLock, Fingerprints, write_json
+from ..core.console import print_line
+from ..core.files import FileLock, Fingerprints, damaged, read_json, write_json
+from ..core.workspace_lock import WorkspaceLock
 from ..core.workspace import find_workspace
 from ..exec.cache import cache_key, env_fingerprint, find_cache_hit
-from ..exec.context import git_commit
+from ..exec.context import git_commit, tracking_context
+from ..exec.run_json import check_history
 from ..exec.ingest import notebook_run
 from ..exec.notebook import KernelPool, execute_notebook, notebook_language
 from ..metadata.run_records import tracking_store, put_run, put_sweep, cached_runs, encode_non_finite, decode_metrics
@@ -112,7 +115,8 @@ class Sweep:
                  inputs:list|None=None, # data files the notebook reads: their content joins the cache key
                  search:dict|None=None, # how the combinations were chosen (kept in sweep.json)
                  workspace:str|Path|None=None, metadata:str|dict|None=None,
-                 force:bool=False, timeout:float|None=None, kernel:str="python3", log=None, sweep_id:str|None=None):
+                 force:bool=False, timeout:float|None=None, kernel:str="python3", log=None, sweep_id:str|None=None,
+                 wait:bool=True): # another run or sweep holds the workspace: wait for it (False: `WorkspaceBusy`)
         self.notebook = Path(notebook).resolve()
         self.nb = read_notebook(self.notebook)
         self.declared = inspect_parameters(self.nb, str(notebook))
@@ -124,7 +128,7 @@ class Sweep:
         self.parallel, self.force, self.timeout, self.kernel = max(1, int(parallel or 1)), force, timeout, kernel
         self.fixed = _resolve(self.declared or {}, {}, dict(params or {}), f"sweep of {self.notebook.name}")[0]
         self.inputs, self.search, self.metadata = list(inputs or []), search or {}, metadata
-        self.log = log or (lambda line: print(line, flush=True))
+        self.log, self.wait = log or print_line, wait
         self.sweep_id = sweep_id or ("s" + new_run_id())
         self.dir = self.ws/"runs"/"sweeps"/self.sweep_id
         self.combos = []
@@ -149,8 +153,13 @@ class Sweep:
         f = ws/"runs"/"sweeps"/sweep_id/"sweep.json"
         if not f.is_file():
             raise InputError(f"--resume {sweep_id}: no sweep.json in {f.parent}; sweeps are folders under {ws/'runs'/'sweeps'}", sweep_id=sweep_id)
-        try: d = json.loads(f.read_text())
-        except ValueError as e: raise InputError(f"{f}: not a sweep's sweep.json ({e})", path=str(f)) from None
+        d = read_json(f)
+        shape = {"notebook": str, "experiment": str, "combinations": list}
+        wrong = [k for k, t in shape.items() if not isinstance(d.get(k), t)]
+        if not wrong and not all(isinstance(c, dict) and isinstance(c.get("params"), dict) and isinstance(c.get("status"), str)
+                                 for c in d["combinations"]): wrong = ["combinations"]
+        if not wrong and not all(isinstance(d.get(k), (dict, type(None))) for k in ("params", "search")): wrong = ["params"]
+        if wrong: raise damaged(f, f"not a sweep's sweep.json: `{wrong[0]}` is missing or of the wrong kind")
         sw = cls(ws/d["notebook"], None, d["experiment"], d.get("metric"), d.get("mode") or "max", parallel or d.get("parallel") or 1,
                  d.get("params"), d.get("inputs"), d.get("search"), ws, metadata, False, d.get("timeout"), d.get("kernel") or "python3",
                  log, sweep_id)
@@ -250,10 +259,16 @@ class Sweep:
             seed:int|None=None) -> Sweep:
         "Run every combination not done yet (cached ones are reused); returns the sweep, see `best` and `frame`."
         if optuna_trials and not self.metric: raise ParameterError("--optuna needs --metric (and --mode) to know what to optimise")
+        busy = WorkspaceLock(self.ws, self.sweep_id, "sweep", inside=(tracking_context() or {}).get("pipeline_run"))
+        busy.acquire(wait=self.wait, log=self.log)
         lock = FileLock(self.dir/".lock")
-        self.dir.mkdir(parents=True, exist_ok=True)
-        if not lock.acquire(wait=False): raise InputError(f"sweep {self.sweep_id} is running in another process", sweep_id=self.sweep_id)
-        store = tracking_store(self.ws, self.metadata)
+        try:
+            store = tracking_store(self.ws, self.metadata)
+            check_history(store, self.ws, "sweep")
+            self.dir.mkdir(parents=True, exist_ok=True)
+            if not lock.acquire(wait=False): raise InputError(f"sweep {self.sweep_id} is running in another process", sweep_id=self.sweep_id)
+        except BaseException:
+            busy.release(); raise
         fps, env = Fingerprints(self.ws/".mlnb"/"cache"/"fingerprints.json"), env_fingerprint(self.ws/".mlnb"/"cache")
         self.git = git_commit(self.notebook)
         self.started, t0, status = self.started or now(), time.monotonic(), "interrupted"
@@ -277,7 +292,7 @@ class Sweep:
             with contextlib.suppress(Exception): fps.save()
             self.save_state(status, ended)
             with contextlib.suppress(Exception): self._put_context(store, ended)
-            lock.release()
+            lock.release(); busy.release()
         self.duration = time.monotonic() - t0
         self._summary()
         return self
@@ -399,13 +414,18 @@ def cli_sweep(parser:argparse.ArgumentParser):
     parser.add_argument("--force", action="store_true", help="run every combination, even when cached")
     parser.add_argument("--resume", metavar="SWEEP_ID", help="finish a sweep: run only the combinations that did not succeed")
     parser.add_argument("-w", "--workspace", help="the workspace (default: found from the notebook's folder)")
+    parser.add_argument("--no-wait", dest="wait", action="store_false",
+                        help="when another run or sweep holds the workspace, exit 2 naming it instead of waiting for it "
+                             "(default: wait, saying for which run)")
     parser.epilog = ("exit status: 0 when every combination succeeded or was cached, 1 when one failed, 2 on a usage or "
-                     "input error, or when the runs recorded several metrics and no --metric says which picks the best run")
+                     "input error (or with --no-wait, when another run holds the workspace), or when the runs recorded "
+                     "several metrics and no --metric says which picks the best run")
     def run(args):
         if args.parallel < 1: raise ParameterError(f"--parallel {args.parallel}: expected 1 or more")
         if args.resume:
             sw = Sweep.resume(args.resume, args.workspace or ".", args.parallel if args.parallel != 1 else None)
             if args.metric: sw.metric, sw.mode = args.metric, args.mode
+            sw.wait = args.wait
             return _outcome(sw.run())
         if not args.notebook: raise ParameterError("mlnb sweep: give a NOTEBOOK (or --resume SWEEP_ID)")
         modes = [m for m in ("grid", "random", "optuna") if getattr(args, m)]
@@ -424,7 +444,7 @@ def cli_sweep(parser:argparse.ArgumentParser):
             combos = random_combinations(ranges, args.random, args.seed) if args.random else []
             search = {modes[0]: args.random or args.optuna, "seed": args.seed, "ranges": ranges}
         sw = Sweep(args.notebook, combos, args.experiment, args.metric, args.mode, args.parallel, fixed, args.input, search,
-                   args.workspace, force=args.force, timeout=args.timeout)
+                   args.workspace, force=args.force, timeout=args.timeout, wait=args.wait)
         return _outcome(sw.run(optuna_trials=args.optuna, seed=args.seed))
     parser.set_defaults(func=run)
 
