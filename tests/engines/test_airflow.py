@@ -2,7 +2,7 @@
 one DAG run is one mlnb run; a retry runs the failed step again inside that run; `when:` skips are Airflow skips;
 a conf value reaches the step as `-p` and is checked by mlnb as on its command line."""
 from __future__ import annotations
-import json, os, sys, time
+import json, os, subprocess, sys, time
 from pathlib import Path
 
 from engines_util import mlnb, mlnb_run_id, write_pipeline
@@ -92,6 +92,7 @@ def test_taxi_dag_on_a_mysql_store_is_one_run_with_its_lineage(airflow, mariadb,
     from taxi_workspace import EXAMPLE, GENERATED
     ws = tmp_path / "taxi"
     shutil.copytree(EXAMPLE, ws, ignore=shutil.ignore_patterns(*GENERATED))
+    subprocess.run([sys.executable, "spans.py", "Jan", "Feb"], cwd=ws, check=True, capture_output=True)  # data arrives
     env = {"MLNB_METADATA": mariadb.url(mysql_database)}
     airflow.env.update(env)  # the tasks inherit the worker's environment
     export = mlnb("export", "airflow", str(ws), "-o", str(airflow.dags / "taxi.py"))
