@@ -45,14 +45,25 @@ $(SERVER_CONF): jupyter-config/server-config/mlnb.json | $(STAMP)
 browser-deps:
 	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
 
-# The taxi pipeline end to end (a second `make demo` is all cache hits), published as a site.
+# The taxi pipeline run continuously: the months arrive as spans (examples/taxi/spans.py writes incoming/<month>.csv)
+# and `mlnb trigger` decides after each arrival (exit 0 fired, 3 not). January and February train the first model
+# (nothing is served yet); March's longer trips drift and retrain it (evaluated, blessed, pushed); April's broken
+# export is an anomaly that blocks training, and the published dashboard says why. A second `make demo` decides nothing
+# new, and its replay of April's run is all cache hits. `mlnb watch examples/taxi` does the same as the months arrive.
+DEMO := examples/taxi
 demo: install
-	$(BIN)/mlnb run examples/taxi/pipeline.yaml
-	$(BIN)/mlnb publish latest --workspace examples/taxi
+	@set -e; for months in "Jan Feb" Mar Apr; do \
+	  $(BIN)/python $(DEMO)/spans.py $$months; \
+	  code=0; $(BIN)/mlnb trigger $(DEMO)/pipeline.yaml || code=$$?; \
+	  if [ $$code -ne 0 ] && [ $$code -ne 3 ]; then exit $$code; fi; \
+	done
+	$(BIN)/mlnb run $(DEMO)/pipeline.yaml -p ingest.span=Apr
+	$(BIN)/mlnb trigger $(DEMO)/pipeline.yaml --log
+	$(BIN)/mlnb publish latest --workspace $(DEMO)
 	@echo
-	@echo "Dashboards (Voila on 127.0.0.1, open the URL it prints):  $(BIN)/mlnb serve examples/taxi/site"
-	@echo "Static dashboard, no server needed:  examples/taxi/site/<run id>/index.html"
-	@echo "The step notebooks in JupyterLab:  make lab, then open examples/taxi/ (executed copies in examples/taxi/runs/)"
+	@echo "Dashboards (Voila on 127.0.0.1, open the URL it prints):  $(BIN)/mlnb serve $(DEMO)/site"
+	@echo "Static dashboard, no server needed:  $(DEMO)/site/<run id>/index.html"
+	@echo "The step notebooks in JupyterLab:  make lab, then open $(DEMO)/ (executed copies in $(DEMO)/runs/)"
 
 # The notebooks and the package never drift apart: fail if exporting or cleaning would change a file.
 check-sync: install

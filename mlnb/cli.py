@@ -25,6 +25,8 @@ COMMANDS = {
     "sweep":    ("mlnb.runs.sweep",       "run a notebook over a grid or random search of parameters"),
     "model":    ("mlnb.model.blessing",   "evaluate, bless and push models"),
     "monitor":  ("mlnb.pipeline.monitor", "monitor data spans over time: schema, drift, skew, tests and the served model"),
+    "trigger":  ("mlnb.pipeline.watch",   "evaluate a pipeline's triggers once; run it if one fires (exit 0 fired, 3 not)"),
+    "watch":    ("mlnb.pipeline.watch",   "evaluate a pipeline's triggers every few seconds and run it when one fires"),
 }
 
 # %% ../nbs/98_cli.ipynb #00b5b2c3

@@ -1,8 +1,10 @@
-"""The taxi demo pipeline (examples/taxi), run once per test session in a temporary copy.
+"""The taxi demo (examples/taxi) run continuously, once per test session in a temporary copy, as `make demo` runs it:
+January and February arrive and `mlnb trigger` trains the first model, March arrives and drifts (retrained, pushed),
+April arrives broken (training blocked).
 
-Several test modules need a real run of the demo (tests/test_taxi.py, tests/browser/test_publish.py); the
-first one to ask runs it with `mlnb run` and later ones reuse that workspace, found through the session's
-base temporary folder.
+Several test modules need the demo (tests/test_taxi.py, tests/browser/test_publish_voila.py); the first one to ask
+runs it and later ones reuse that workspace, found through the session's base temporary folder. Its `run_id` is
+March's run: every step ran, the model was blessed and pushed as version 2.
 """
 from __future__ import annotations
 import json, os, shutil, subprocess, sys, time
@@ -12,7 +14,9 @@ REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "examples" / "taxi"
 MLNB = Path(sys.executable).parent / "mlnb"
 # what a run writes into the workspace: never copied from a checkout where `make demo` ran
-GENERATED = ("data", "stats", "schema", "anomalies", "model", "evaluation", "blessing", "serving", "runs", "site", ".mlnb")
+GENERATED = ("data", "stats", "schema", "anomalies", "model", "evaluation", "blessing", "serving", "runs", "site", ".mlnb",
+             "incoming")
+ARRIVALS = (("Jan", "Feb"), ("Mar",), ("Apr",))  # the months that arrive before each `mlnb trigger`, as in `make demo`
 
 
 def mlnb(*args: str, cwd) -> subprocess.CompletedProcess:
@@ -30,23 +34,28 @@ def newest_run_id(workspace: Path) -> str:
 
 
 def taxi_run(tmp_path_factory) -> dict:
-    """{workspace, run_id, seconds, log} of the session's first (cold) run of the demo pipeline."""
+    """{workspace, run_id (March's run), runs {last month arrived: run id}, triggers {month: output}, seconds, log} of the
+    session's continuous demo."""
     base = tmp_path_factory.getbasetemp() / "taxi-demo"
     done = base / "first-run.json"
     if done.exists(): return json.loads(done.read_text())
-    reuse = os.environ.get("MLNB_TAXI_WORKSPACE")  # debugging: a workspace where the demo already ran once
+    reuse = os.environ.get("MLNB_TAXI_WORKSPACE")  # debugging: a workspace where the demo already ran
     if reuse:
-        ok = [p for p in sorted(Path(reuse).glob("runs/*/run.json"), key=lambda p: p.stat().st_mtime)
-              if json.loads(p.read_text())["status"] == "succeeded"]
-        return {"workspace": reuse, "run_id": ok[-1].parent.name, "seconds": float("nan"), "log": ""}
+        pushed = [p for p in sorted(Path(reuse).glob("runs/*/run.json"), key=lambda p: p.stat().st_mtime)
+                  if json.loads(p.read_text())["steps"].get("push", {}).get("status") == "ran"]
+        return {"workspace": reuse, "run_id": pushed[-1].parent.name, "runs": {}, "triggers": {}, "seconds": float("nan"), "log": ""}
     workspace = base / "taxi"
     if workspace.exists(): shutil.rmtree(workspace)
     shutil.copytree(EXAMPLE, workspace, ignore=shutil.ignore_patterns(*GENERATED))
-    t0 = time.monotonic()
-    proc = mlnb("run", "pipeline.yaml", cwd=workspace)
+    t0, runs, outputs = time.monotonic(), {}, {}
+    for months in ARRIVALS:
+        subprocess.run([sys.executable, "spans.py", *months], cwd=workspace, check=True, capture_output=True)
+        proc = mlnb("trigger", "pipeline.yaml", cwd=workspace)
+        assert proc.returncode == 0, f"mlnb trigger after {months} failed ({proc.returncode}):\n{proc.stdout[-5000:]}\n{proc.stderr[-5000:]}"
+        runs[months[-1]], outputs[months[-1]] = newest_run_id(workspace), proc.stdout
     seconds = time.monotonic() - t0
-    assert proc.returncode == 0, f"mlnb run failed ({proc.returncode}):\n{proc.stdout[-5000:]}\n{proc.stderr[-5000:]}"
-    info = {"workspace": str(workspace), "run_id": newest_run_id(workspace), "seconds": seconds, "log": proc.stdout}
-    print(f"\ntaxi demo, cold run: {seconds:.1f} s\n{proc.stdout}")
+    info = {"workspace": str(workspace), "run_id": runs["Mar"], "runs": runs, "triggers": outputs, "seconds": seconds,
+            "log": "\n".join(outputs.values())}
+    print(f"\ntaxi demo, continuous, cold: {seconds:.1f} s\n{info['log']}")
     done.write_text(json.dumps(info))
     return info

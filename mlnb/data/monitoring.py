@@ -15,8 +15,8 @@ from ..errors import DataError, InputError, ParameterError
 # %% auto #0
 __all__ = ['SPAN', 'PERIODS', 'CACHE_VERSION', 'MAX_VALUES', 'SPAN_ARTIFACT', 'SPAN_PROPERTIES', 'ALPHA', 'SMALL', 'MIN_EXAMPLES',
            'SHARE', 'DISTANCE_THRESHOLD', 'PSI_THRESHOLD', 'PSI_BINS', 'FEW_VALUES', 'PSI_FLOOR', 'MEASUREMENT_COLUMNS',
-           'TOO_FEW', 'span_order', 'Span', 'find_spans', 'profile_span', 'span_values', 'record_spans',
-           'recorded_spans', 'ks_test', 'chi2_test', 'psi', 'psi_bins', 'wasserstein', 'jensenshannon',
+           'TOO_FEW', 'span_order', 'Span', 'find_spans', 'profile_span', 'span_fingerprint', 'span_values',
+           'record_spans', 'recorded_spans', 'ks_test', 'chi2_test', 'psi', 'psi_bins', 'wasserstein', 'jensenshannon',
            'tfdv_distances', 'compare_spans', 'schema_rows', 'check_spans', 'measure_spans']
 
 # %% ../../nbs/data/18_monitoring.ipynb #fcdd5f0b
@@ -191,11 +191,8 @@ def profile_span(span:Span, # a span from `find_spans`
                 ) -> Span:
     "Compute (or load from the cache) the span's statistics and numeric values; returns the span, filled in."
     from mlnb.data.statistics import load_stats, save_stats, stats
-    from mlnb.core.files import Fingerprints
     folder = Path(folder)
-    if span.fingerprint is None:
-        fps = fingerprints or Fingerprints()
-        span.fingerprint = "sha256:" + _digest(sorted(fps(p) for p in span.paths))
+    span_fingerprint(span, fingerprints)
     span.cache_key = _digest({"version": CACHE_VERSION, "content": span.fingerprint, "max_values": max_values})[:32]
     stats_path, values_path = folder/f"{span.cache_key}.stats.pb", folder/f"{span.cache_key}.values.npz"
     span.values_path = str(values_path)
@@ -213,6 +210,16 @@ def profile_span(span:Span, # a span from `find_spans`
     save_stats(span.statistics, stats_path)
     span.cached, span.seconds = False, time.perf_counter() - started
     return span
+
+def span_fingerprint(span:Span, # a span from `find_spans`
+                     fingerprints=None, # a `mlnb.core.files.Fingerprints`; default: a fresh one
+                    ) -> str:
+    "The span's content fingerprint (set on the span when it has none): what makes it the same span to a cache or a trigger."
+    from mlnb.core.files import Fingerprints
+    if span.fingerprint is None:
+        fps = fingerprints or Fingerprints()
+        span.fingerprint = "sha256:" + _digest(sorted(fps(p) for p in span.paths))
+    return span.fingerprint
 
 def _name(feature) -> str:
     "A feature's name in TFDV statistics: its path joined by dots."

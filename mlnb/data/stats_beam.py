@@ -4,14 +4,14 @@
 
 # %% ../../nbs/data/13_stats_beam.ipynb #efae5041
 from __future__ import annotations
-import json, os, re, tempfile, uuid
+import json, logging, os, re, socket, tempfile, uuid
 import pyarrow as pa
 from ..errors import DataError, ParameterError
-from .sources import Source, empty_error, frame_to_table, quiet_dependencies, BATCH_ROWS
-from .slicing import sample_mask
+from .sources import (Source, empty_error, frame_to_table, open_binary, quiet_dependencies, BATCH_ROWS,
+                               CSV_BLOCK_BYTES, CSV_NULL_VALUES)
 
 # %% auto #0
-__all__ = ['beam_pipeline_options', 'ReadShard', 'beam_stats']
+__all__ = ['SHARD_BYTES', 'log', 'beam_pipeline_options', 'shard_bytes', 'plan_shards', 'ReadShard', 'beam_stats']
 
 # %% ../../nbs/data/13_stats_beam.ipynb #d61a2b8a
 def beam_pipeline_options(options=None # dict, list of "--flag=value" strings, or PipelineOptions
@@ -27,48 +27,150 @@ def beam_pipeline_options(options=None # dict, list of "--flag=value" strings, o
     std, direct = options.view_as(StandardOptions), options.view_as(DirectOptions)
     if std.runner is None: std.runner = "DirectRunner"
     given = " ".join(getattr(options, "_flags", None) or [])  # the flags as the caller gave them
-    if std.runner in ("DirectRunner", "direct") and "direct_running_mode" not in given:
-        direct.direct_running_mode = "multi_processing"
-        if not direct.direct_num_workers: direct.direct_num_workers = os.cpu_count() or 1
+    if std.runner in ("DirectRunner", "direct"):
+        if "direct_running_mode" not in given: direct.direct_running_mode = "multi_processing"
+        if direct.direct_running_mode == "multi_processing" and "direct_num_workers" not in given:
+            direct.direct_num_workers = os.cpu_count() or 1  # Beam's default is one worker
     return options
+
+# %% ../../nbs/data/13_stats_beam.ipynb #92a9d218
+SHARD_BYTES = 64 << 20  # the most bytes of a file one shard reads
+
+def shard_bytes(options, # `beam_pipeline_options`
+                total:int # bytes of the source
+               ) -> int:
+    "The target size of a shard: `SHARD_BYTES`, smaller when a DirectRunner's workers would get fewer than 4 each."
+    from apache_beam.options.pipeline_options import DirectOptions, StandardOptions
+    if options.view_as(StandardOptions).runner not in ("DirectRunner", "direct"): return SHARD_BYTES
+    workers = options.view_as(DirectOptions).direct_num_workers or 1
+    return int(min(SHARD_BYTES, max(1 << 20, -(-total // (4 * workers)))))
+
+def _size(path:str) -> int|None:
+    if "://" not in path: return os.path.getsize(path)
+    from apache_beam.io.filesystems import FileSystems
+    try: return FileSystems.match([path])[0].metadata_list[0].size_in_bytes
+    except Exception: return None
+
+def _row_group_runs(path:str, target:int) -> list[tuple[list, int]]:
+    "Consecutive row groups of a Parquet file, about `target` bytes each: [(row group indices, first row)]."
+    import pyarrow.parquet as pq
+    try: md = pq.ParquetFile(open_binary(path) if "://" in path else path).metadata
+    except (pa.ArrowInvalid, OSError): return []  # the reader reports a bad file
+    runs, run, size, row, first = [], [], 0, 0, 0
+    for g in range(md.num_row_groups):
+        rg = md.row_group(g)
+        if run and size + rg.total_byte_size > target: runs.append((run, first)); run, size, first = [], 0, row
+        run.append(g); size += rg.total_byte_size; row += rg.num_rows
+    if run: runs.append((run, first))
+    return runs
+
+def plan_shards(src:Source, # files (a DataFrame is cut into batches by the pipeline)
+                target:int, # bytes per shard (`shard_bytes`)
+                sample_rate:float|None=None # a sampled CSV stays one shard per file
+               ) -> list[tuple]:
+    "The shards of `src`: `(file index, path, part)`, part None (the file), `('bytes', start, end)` or `('rows', row groups, first row)`."
+    shards = []
+    for i, path in enumerate(src.paths):
+        if src.format in ("csv", "tsv") and not path.lower().endswith(".gz") and (sample_rate is None or sample_rate >= 1):
+            size = _size(path)
+            if size and size > target:
+                shards += [(i, path, ("bytes", start, min(start + target, size))) for start in range(0, size, target)]
+                continue
+        if src.format == "parquet":
+            runs = _row_group_runs(path, target)
+            if len(runs) > 1:
+                shards += [(i, path, ("rows", groups, first)) for groups, first in runs]
+                continue
+        shards.append((i, path, None))
+    return shards
 
 # %% ../../nbs/data/13_stats_beam.ipynb #9afb49c5
 _RETYPE = re.compile(r"\[mlnb-retype (\{.*?\})\]")
+log = logging.getLogger(__name__)
 
 class ReadShard:
-    "Beam FlatMap function: one file (or one DataFrame batch) → canonical record batches."
-    def __init__(self, fmt:str, types:dict, widened:dict, sample_rate, weight, null_values:tuple=()):
+    "Beam FlatMap function: one shard (a file, part of one, or a DataFrame batch) → canonical record batches."
+    def __init__(self, fmt:str, types:dict, widened:dict, sample_rate, weight, null_values:tuple=(), per_worker:bool=False):
         self.fmt, self.types, self.widened, self.rate, self.weight = fmt, types, widened, sample_rate, weight
-        self.null_values = null_values
+        self.null_values, self.per_worker = null_values, per_worker
 
     def __call__(self, shard):
         from mlnb.data.sources import Retype
-        from mlnb.data.stats_inprocess import Converter, check_weight, canonicalize
-        index, item = shard
+        from mlnb.data.stats_inprocess import Converter, check_weight, canonicalize, prepare_batch
+        index, item, part = shard
         if isinstance(item, tuple):  # a DataFrame batch: (first row, record batch)
             import pandas as pd
             src, batches = Source(pd.DataFrame()), [(item[0], item[1])]
         else:
             src = Source(item, null_values=self.null_values or None); src.types, src.widened = dict(self.types), dict(self.widened)
-            batches = _with_rows(src)
-        convert = Converter()
+            batches = _with_rows(src) if part is None else _part_batches(src, part)
+        convert, rows = Converter(), 0
         try:
             for row0, batch in batches:
-                if self.weight: check_weight(src, batch, self.weight, row0)
-                batch = convert(batch)
-                if self.rate is not None and self.rate < 1:
-                    batch = batch.filter(pa.array(sample_mask(batch.num_rows, index, row0, self.rate)))
+                src.position = (index, row0 or 0)  # a byte range knows no row: it is never sampled, and a bad weight is found again below
+                batch = prepare_batch(src, batch, self.weight, self.rate, convert)
+                rows += batch.num_rows
                 if batch.num_rows: yield canonicalize(batch)
         except Retype as r:
             column, current, value = r.args
             raise DataError(f"{item}: column '{column}' holds '{value}' where {current} values were expected "
                             f"[mlnb-retype {json.dumps({'column': column, 'current': current, 'value': value})}]")
+        except DataError:
+            if part is None or part[0] != "bytes": raise
+            for row0, batch in _with_rows(src):  # the whole file, for the line the in-process reader names
+                if self.weight: check_weight(src, batch, self.weight, row0)
+            raise
+        self._count(rows)
+
+    def _count(self, rows:int):
+        from apache_beam.metrics import Metrics
+        Metrics.counter("mlnb", "shards").inc()
+        Metrics.counter("mlnb", "rows").inc(rows)
+        if self.per_worker: Metrics.counter("mlnb", f"rows by process {socket.gethostname()}:{os.getpid()}").inc(rows)
 
 def _with_rows(src:Source):
     row = 0
     for batch in src.batches():
         yield row, batch
         row += batch.num_rows
+
+def _part_batches(src:Source, part:tuple):
+    "(first row or None, batch) of part of a file: a run of Parquet row groups, or a byte range of a CSV file."
+    path, (kind, *where) = src.paths[0], part
+    if kind == "rows":
+        import pyarrow.parquet as pq
+        groups, row = where
+        for batch in pq.ParquetFile(open_binary(path) if "://" in path else path).iter_batches(
+                batch_size=BATCH_ROWS, row_groups=groups, columns=src.columns):
+            yield row, batch
+            row += batch.num_rows
+        return
+    for batch in _csv_range(src, *where): yield None, batch
+
+def _csv_range(src:Source, start:int, end:int):
+    "The rows of a CSV file whose lines start in bytes [start, end), parsed as `Source` parses the whole file."
+    import pyarrow.csv as pcsv
+    path = src.paths[0]
+    with open_binary(path) as f:
+        header = f.readline()  # the column names come from the file's first line
+        pos = max(start, len(header))
+        f.seek(pos - 1)
+        if pos > len(header) and f.read(1) != b"\n": f.readline()  # that line started in the range before
+        pos = f.tell() if pos > len(header) else len(header)
+        if pos >= end: return
+        f.seek(pos)
+        data = f.read(end - pos)
+        if not data.endswith(b"\n"): data += f.readline()  # the last line runs past `end`: it is ours
+    try:
+        reader = pcsv.open_csv(pa.BufferReader(header + data), read_options=pcsv.ReadOptions(block_size=CSV_BLOCK_BYTES),
+                               parse_options=pcsv.ParseOptions(delimiter="\t" if src.format == "tsv" else ","),
+                               convert_options=pcsv.ConvertOptions(column_types=src.types, include_columns=src.columns,
+                                                                   null_values=[*CSV_NULL_VALUES, *src.null_values],
+                                                                   strings_can_be_null=True))
+        yield from reader
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as e:
+        for _ in src.batches(): pass  # the whole file, read as in-process: its error names the line (or widens a type)
+        raise DataError(f"{path}: bytes {start}-{end} cannot be read as CSV ({str(e).splitlines()[0][:200]})", path=path) from None
 
 # %% ../../nbs/data/13_stats_beam.ipynb #92716ad4
 def _first_batch(src:Source):
@@ -132,25 +234,40 @@ def _user_error(e:Exception) -> Exception:
 def _run(src, options, stats_options, weight, sample_rate, order):
     import apache_beam as beam
     import tensorflow_data_validation as tfdv
+    from apache_beam.options.pipeline_options import StandardOptions
     if src.frame is not None:
         table = frame_to_table(src.frame, src.columns, src.conversions)
         shards, row = [], 0
         for b in table.to_batches(max_chunksize=BATCH_ROWS):
-            shards.append((0, (row, b))); row += b.num_rows
-    else: shards = list(enumerate(src.paths))
+            shards.append((0, (row, b), None)); row += b.num_rows
+    else: shards = plan_shards(src, shard_bytes(options, src.nbytes), sample_rate)
     out_dir = _output_dir(options)
     out = f"{out_dir}/stats-{uuid.uuid4().hex}.pb"
-    with beam.Pipeline(options=options) as p:
-        _ = (p | "Shards" >> beam.Create(shards, reshuffle=False)
-               | "Read" >> beam.FlatMap(ReadShard(src.format, src.types, src.widened, sample_rate, weight, src.null_values))
-               | "Spread" >> beam.Reshuffle()
-               | "Statistics" >> tfdv.GenerateStatistics(stats_options)
-               | "Write" >> tfdv.WriteStatisticsToBinaryFile(out))
+    local = options.view_as(StandardOptions).runner in ("DirectRunner", "direct", "PrismRunner")
+    p = beam.Pipeline(options=options)
+    batches = (p | "Shards" >> beam.Create(shards)  # reshuffled: the workers share the shards
+                 | "Read" >> beam.FlatMap(ReadShard(src.format, src.types, src.widened, sample_rate, weight,
+                                                    src.null_values, per_worker=local)))
+    if len(shards) == 1: batches = batches | "Spread" >> beam.Reshuffle()  # one unsplittable file: spread its batches
+    _ = (batches | "Statistics" >> tfdv.GenerateStatistics(stats_options)
+                 | "Write" >> tfdv.WriteStatisticsToBinaryFile(out))
+    run = p.run()
+    run.wait_until_finish()
+    _report(src, shards, run)
     try: result = _load(out)
     finally: _remove(out)
     if not result.datasets or not result.datasets[0].num_examples:
         raise DataError(f"{src.name}: the sample of {sample_rate} kept no rows; expected a larger sample_rate")
     return _ordered(result, order)
+
+def _report(src, shards:list, run):
+    "Log what the workers read, from the pipeline's metrics (runners that keep none are passed over)."
+    from apache_beam.metrics.metric import MetricsFilter
+    try: counters = {c.key.metric.name: c.committed for c in run.metrics().query(MetricsFilter().with_namespace("mlnb"))["counters"]}
+    except Exception: return
+    workers = {n: v for n, v in counters.items() if n.startswith("rows by process ") and v}
+    log.info(f"{src.name}: {len(shards)} shard(s), {counters.get('rows', 0)} rows read"
+             + (f" by {len(workers)} worker process(es)" if workers else ""))
 
 def _output_dir(options) -> str:
     from apache_beam.options.pipeline_options import GoogleCloudOptions, StandardOptions

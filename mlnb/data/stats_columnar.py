@@ -9,8 +9,7 @@ import numpy as np
 import pyarrow as pa
 from ..errors import DataError, MlnbError
 from .sources import Source, scan, empty_error
-from .slicing import sample_mask
-from .stats_inprocess import Converter, canonicalize, check_weight
+from .stats_inprocess import Converter, canonicalize, prepare_batch
 
 # %% auto #0
 __all__ = ['TOP_VALUES', 'RANK_BUCKETS', 'HISTOGRAM_BUCKETS', 'QUANTILE_BUCKETS', 'FINE', 'LARGE_STRING', 'LARGE_PLACEHOLDER',
@@ -426,10 +425,7 @@ class _Scan:
 
     def __call__(self, batch:pa.RecordBatch):
         self.rows += batch.num_rows
-        if self.weight: check_weight(self.src, batch, self.weight, self.src.position[1])
-        batch = self.convert(batch)
-        if self.rate is not None and self.rate < 1:
-            batch = batch.filter(pa.array(sample_mask(batch.num_rows, *self.src.position, self.rate)))
+        batch = prepare_batch(self.src, batch, self.weight, self.rate, self.convert)
         if batch.num_rows == 0: return self
         self.kept += batch.num_rows
         w = None

@@ -14,7 +14,7 @@ from .slicing import sample_mask
 
 # %% auto #0
 __all__ = ['MG_BUCKETS', 'WORKERS', 'PARALLEL_MIN_BYTES', 'Converter', 'canonicalize', 'tfdv_options', 'check_sample_rate',
-           'check_weight', 'generators', 'inprocess_stats']
+           'check_weight', 'prepare_batch', 'generators', 'inprocess_stats']
 
 # %% ../../nbs/data/12_stats_inprocess.ipynb #44780aa4
 from .sources import ConversionWarning
@@ -181,6 +181,20 @@ def _line_of(src:Source, column:str, match) -> int|None:
         if line: return line
     return None
 
+# %% ../../nbs/data/12_stats_inprocess.ipynb #66a83c18
+def prepare_batch(src:Source, # the source being read (`src.position` is the batch's)
+                  batch:pa.RecordBatch, # one record batch of it, as read
+                  weight:str|None, # the weight column, checked on every row
+                  sample_rate:float|None, # keep this fraction of rows, seeded by row position
+                  convert:Converter # the source's column conversions
+                 ) -> pa.RecordBatch:
+    "One batch as both statistics backends fold it: weights checked, columns converted, rows sampled."
+    if weight: check_weight(src, batch, weight, src.position[1])
+    batch = convert(batch)
+    if sample_rate is not None and sample_rate < 1:
+        batch = batch.filter(pa.array(sample_mask(batch.num_rows, *src.position, sample_rate)))
+    return batch
+
 # %% ../../nbs/data/12_stats_inprocess.ipynb #d2684d59
 MG_BUCKETS = 1 << 15
 
@@ -211,10 +225,7 @@ class _Accumulate:
 
     def __call__(self, state, batch:pa.RecordBatch):
         self.rows += batch.num_rows
-        if self.weight: check_weight(self.src, batch, self.weight, self.src.position[1])
-        batch = self.convert(batch)
-        if self.rate is not None and self.rate < 1:
-            batch = batch.filter(pa.array(sample_mask(batch.num_rows, *self.src.position, self.rate)))
+        batch = prepare_batch(self.src, batch, self.weight, self.rate, self.convert)
         if batch.num_rows == 0: return self
         self.kept += batch.num_rows
         if self.gens is None: self._start(batch)

@@ -13,7 +13,8 @@ from ..core.files import lock_held, read_yaml
 __all__ = ['DATA_SUFFIXES', 'EXECUTION_TYPES', 'ARTIFACT_TYPES', 'CONTEXT_TYPES', 'RUN_STATUSES', 'STEP_STATUSES', 'STATES',
            'RUN_STATES', 'STATUS_ALIASES', 'MYSQL_RETRY_ERRNOS', 'OUT_ROLES', 'JSON_PROPS', 'artifact_type',
            'store_setting', 'connection_config', 'run_status', 'step_status', 'set_properties', 'properties',
-           'filter_literal', 'retryable', 'retry', 'workspace_key', 'Store', 'migrate_absolute_records', 'run_alive']
+           'filter_literal', 'retryable', 'schema_race', 'retry', 'workspace_key', 'Store', 'migrate_absolute_records',
+           'run_alive']
 
 # %% ../../nbs/metadata/30_store.ipynb #a050c9a1
 DATA_SUFFIXES = {".csv", ".tsv", ".parquet", ".feather", ".arrow", ".tfrecord", ".tfrecords", ".jsonl", ".avro", ".gz"}
@@ -54,7 +55,7 @@ def store_setting(workspace:str|Path=".", # the folder holding pipeline.yaml
         url = urlparse(setting)
         if url.scheme == "mysql":
             setting = {"host": url.hostname or "localhost", "port": url.port or 3306, "database": url.path.lstrip("/"),
-                       "user": unquote(url.username or ""), "password": unquote(url.password or "")}
+                       "user": unquote(url.username or ""), "password": None if url.password is None else unquote(url.password)}
         elif url.scheme == "sqlite": setting = {"sqlite": unquote(url.path) or url.netloc}
         elif url.scheme and len(url.scheme) > 1:
             raise InputError(f"metadata store '{setting}' (from {origin}): expected a SQLite path, sqlite:///path or "
@@ -66,15 +67,47 @@ def store_setting(workspace:str|Path=".", # the folder holding pipeline.yaml
     if "sqlite" in setting or setting.get("type") == "sqlite":
         path = Path(setting.get("sqlite") or setting.get("path") or ".mlnb/metadata.sqlite")
         return {"sqlite": str(path if path.is_absolute() else workspace/path)}
-    unknown = set(setting) - {"type", "host", "port", "database", "user", "password", "password_env", "socket"}
-    if unknown or not setting.get("database"):
-        raise InputError(f"MySQL metadata store (from {origin}): expected keys host, port, database, user, password; "
-                         f"{'unknown ' + ', '.join(sorted(unknown)) if unknown else 'database is missing'}", setting=origin)
-    password = setting.get("password")
-    if password is None and setting.get("password_env"): password = os.environ.get(setting["password_env"], "")
-    return {"mysql": {"host": str(setting.get("host", "localhost")), "port": int(setting.get("port", 3306)),
+    unknown = set(setting) - {"type", "host", "port", "database", "user", "password", "password_env", "socket", "option_file"}
+    if unknown:
+        raise InputError(f"MySQL metadata store (from {origin}): unknown key(s) {', '.join(sorted(unknown))}; expected "
+                         "host, port, database, user, password, password_env, socket, option_file", setting=origin)
+    setting = {k: v for k, v in setting.items() if v is not None}
+    if "password" not in setting and setting.get("password_env"):
+        if setting["password_env"] not in os.environ:
+            raise InputError(f"MySQL metadata store (from {origin}): password_env names {setting['password_env']}, "
+                             "which is not set", setting=origin)
+        setting["password"] = os.environ[setting["password_env"]]
+    if "password" not in setting and "MLNB_METADATA_PASSWORD" in os.environ:
+        setting["password"] = os.environ["MLNB_METADATA_PASSWORD"]
+    setting = _option_file(setting, origin) | setting
+    if not setting.get("database"):
+        raise InputError(f"MySQL metadata store (from {origin}): the database is missing; expected keys host, port, "
+                         "database, user (the password from MLNB_METADATA_PASSWORD or ~/.my.cnf)", setting=origin)
+    try: port = int(setting.get("port", 3306))
+    except (TypeError, ValueError):
+        raise InputError(f"MySQL metadata store (from {origin}): port {setting.get('port')!r} is not a number", setting=origin) from None
+    return {"mysql": {"host": str(setting.get("host", "localhost")), "port": port,
                       "database": str(setting["database"]), "user": str(setting.get("user", "")),
-                      "password": str(password or ""), "socket": str(setting.get("socket") or "")}}
+                      "password": str(setting.get("password") or ""), "socket": str(setting.get("socket") or "")}}
+
+def _option_file(setting:dict, origin:str) -> dict:
+    "user, password, host, port, socket, database from a MySQL option file's [client] and [mlnb] sections (the latter wins)."
+    import configparser
+    given = setting.get("option_file")
+    path = Path(os.path.expanduser(given or "~/.my.cnf"))
+    if not given and not path.is_file(): return {}
+    parser = configparser.ConfigParser(allow_no_value=True, strict=False, interpolation=None)
+    try:
+        with open(path, encoding="utf-8") as f: parser.read_string("\n".join(l for l in f.read().splitlines() if not l.startswith("!")))
+    except (OSError, configparser.Error) as e:
+        raise InputError(f"MySQL metadata store (from {origin}): cannot read the option file {path}: {e}", path=str(path)) from None
+    out = {}
+    for section in ("client", "mlnb"):
+        if parser.has_section(section):
+            for k in ("user", "password", "host", "port", "socket", "database"):
+                v = parser.get(section, k, fallback=None)
+                if v is not None: out[k] = v.strip().strip("'\"")
+    return out
 
 def connection_config(workspace:str|Path=".", # the folder holding pipeline.yaml
                       metadata:str|dict|None=None # explicit setting; default: environment, pipeline.yaml, .mlnb/config.yaml
@@ -174,6 +207,11 @@ def retryable(e:Exception) -> bool:
     m = re.search(r"errno: (\d+)", getattr(e, "message", "")) if code == errors.INTERNAL else None
     return bool(m) and int(m.group(1)) in MYSQL_RETRY_ERRNOS
 
+def schema_race(e:Exception) -> bool:
+    "Whether opening a store failed because another process is creating the schema of the same empty database."
+    text = str(getattr(e, "message", "") or e)
+    return "concurrent connection to the empty database" in text or bool(re.search(r"Table '[^']+' doesn't exist", text))
+
 def retry(fn, *args, attempts:int=60, **kwargs):
     "Call `fn(*args, **kwargs)`, retrying with backoff while `retryable` says the store is contended."
     for attempt in range(attempts):
@@ -214,14 +252,17 @@ class Store:
         self.uri = self.config.sqlite.filename_uri if self.sqlite else f"mysql://{self.config.mysql.host}/{self.config.mysql.database}"
         self.key = workspace_key(self.workspace, self.config.sqlite.filename_uri if self.sqlite else None)
         from ml_metadata.metadata_store import metadata_store
-        try:
-            with self.transaction():
-                self.mlmd = retry(metadata_store.MetadataStore, self.config)
-                self.types = {}
-                self.register_types(EXECUTION_TYPES, ARTIFACT_TYPES, CONTEXT_TYPES)
-                migrate_absolute_records(self)
-        except Exception as e:
-            raise StoreError(f"cannot open the metadata store at {self.uri}: {e}", uri=self.uri) from e
+        for attempt in range(40):  # a new MySQL database: the first process creates the schema, the others wait for it
+            try:
+                with self.transaction():
+                    self.mlmd = retry(metadata_store.MetadataStore, self.config)
+                    self.types = {}
+                    self.register_types(EXECUTION_TYPES, ARTIFACT_TYPES, CONTEXT_TYPES)
+                    migrate_absolute_records(self)
+                break
+            except Exception as e:
+                if schema_race(e) and attempt < 39: time.sleep(0.25 + 0.5 * random.random()); continue
+                raise StoreError(f"cannot open the metadata store at {self.uri}: {e}", uri=self.uri) from e
 
     @contextlib.contextmanager
     def transaction(self):

@@ -9,7 +9,8 @@ from pathlib import Path
 from ..core.files import atomic_write
 from ..errors import PipelineError
 from .api import Pipeline
-from .spec import check_schedule, validate_spec
+from .sections import check_schedule
+from .spec import validate_spec
 
 # %% auto #0
 __all__ = ['SKIP_EXIT_CODE', 'airflow_dag', 'cli_export']

@@ -9,12 +9,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from ..errors import PipelineError
 from ..core.files import read_yaml
+from .sections import MonitorSpec, TriggerSpec, check_schedule, parse_monitor, parse_triggers
 
 # %% auto #0
-__all__ = ['SCHEDULE_PRESETS', 'StepSpec', 'PipelineSpec', 'check_schedule', 'load_spec', 'topo_order', 'ancestors',
-           'descendants', 'read_notebook', 'cell_source', 'source_hash', 'inspect_parameters', 'CliText', 'plain_value',
-           'coerce_value', 'parse_overrides', 'parse_condition', 'eval_condition', 'normalise_overrides',
-           'validate_spec']
+__all__ = ['StepSpec', 'PipelineSpec', 'load_spec', 'topo_order', 'ancestors', 'descendants', 'read_notebook', 'cell_source',
+           'source_hash', 'inspect_parameters', 'CliText', 'plain_value', 'coerce_value', 'parse_overrides',
+           'parse_condition', 'eval_condition', 'normalise_overrides', 'validate_spec']
 
 # %% ../../nbs/pipeline/50_spec.ipynb #01bc18c9
 @dataclass
@@ -37,6 +37,8 @@ class PipelineSpec:
     steps: dict  # name -> StepSpec
     kernel: str = "python3"
     metadata: object = None
+    monitor: MonitorSpec|None = None  # the `monitor:` section: where spans arrive, how they are monitored
+    triggers: dict = field(default_factory=dict)  # name -> TriggerSpec, from the `triggers:` section
     schedule: str|None = None  # a cron expression or preset (@daily) for schedulers
 
     @property
@@ -51,20 +53,7 @@ class PipelineSpec:
 
 # %% ../../nbs/pipeline/50_spec.ipynb #5c7456f0
 _STEP_KEYS = {"notebook", "parameters", "upstream", "outputs", "inputs", "when", "timeout"}
-_TOP_KEYS = {"name", "steps", "kernel", "metadata", "description", "schedule"}
-SCHEDULE_PRESETS = ("@once", "@hourly", "@daily", "@weekly", "@monthly", "@quarterly", "@yearly", "@annually")
-
-def check_schedule(value, # a `schedule:` value
-                   where:str="schedule" # named in the error
-                  ) -> str:
-    "A cron expression (5 fields: minute hour day-of-month month day-of-week) or a preset such as `@daily`."
-    text = value.strip() if isinstance(value, str) else ""
-    fields = text.split()
-    if text in SCHEDULE_PRESETS or (len(fields) == 5 and all(re.fullmatch(r"[0-9A-Za-z*/,?#LW-]+", f) for f in fields)):
-        return text
-    raise PipelineError(f"{where} {value!r}: expected a cron expression of 5 fields (minute hour day month weekday, "
-                        f"e.g. '0 3 * * *') or one of {', '.join(SCHEDULE_PRESETS)}", schedule=str(value))
-
+_TOP_KEYS = {"name", "steps", "kernel", "metadata", "description", "schedule", "monitor", "triggers"}
 def _rel_path(spec, step:str, key:str, value) -> str:
     if not isinstance(value, str) or not value.strip():
         raise spec.error(f"`{key}` entries must be paths, found {value!r}", step)
@@ -122,6 +111,8 @@ def load_spec(path:str|Path # pipeline.yaml, or the folder holding it
             outputs=[_rel_path(spec, name, "outputs", o) for o in _str_list(spec, name, "outputs", s.get("outputs"))],
             inputs=[_rel_path(spec, name, "inputs", i) for i in _str_list(spec, name, "inputs", s.get("inputs"))],
             when=None if when is None else str(when), timeout=timeout)
+    spec.monitor = parse_monitor(spec, data.get("monitor"))
+    spec.triggers = parse_triggers(spec, data.get("triggers"))
     return spec
 
 # %% ../../nbs/pipeline/50_spec.ipynb #35bc1e80

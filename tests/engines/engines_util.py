@@ -131,13 +131,14 @@ class Airflow:
                               capture_output=True, text=True, timeout=300)
 
     def dag_runs(self, dag_id: str) -> dict[str, dict]:
-        "{run_id: {state, tasks: {task_id: state}, version}} of a DAG's runs, read from the Airflow database."
+        "{run_id: {state, tasks: {task_id: state}, tries, version, schedule}} of a DAG's runs, from the Airflow database."
         code = ("import json, airflow\nfrom airflow.utils.session import create_session\n"
-                "from airflow.models import DagRun, TaskInstance as TI\nv = lambda st: str(getattr(st, 'value', st))\n"
+                "from airflow.models import DagModel, DagRun, TaskInstance as TI\nv = lambda st: str(getattr(st, 'value', st))\n"
                 "with create_session() as s:\n"
                 f"    runs = s.query(DagRun.run_id, DagRun.state).filter(DagRun.dag_id == {dag_id!r}).all()\n"
                 f"    tis = s.query(TI.run_id, TI.task_id, TI.state, TI.try_number).filter(TI.dag_id == {dag_id!r}).all()\n"
-                "print(json.dumps({r: {'state': v(st), 'version': airflow.__version__,\n"
+                f"    schedule = s.query(DagModel.timetable_summary).filter(DagModel.dag_id == {dag_id!r}).scalar()\n"
+                "print(json.dumps({r: {'state': v(st), 'version': airflow.__version__, 'schedule': schedule,\n"
                 "                      'tasks': {t: v(ts) for rr, t, ts, n in tis if rr == r},\n"
                 "                      'tries': {t: n for rr, t, ts, n in tis if rr == r}} for r, st in runs}))")
         proc = self.python(code)

@@ -1,9 +1,8 @@
-"""The engines themselves, before mlnb uses them: ML-Metadata talks to our MariaDB, and Airflow 3's `dags test` runs
-standard-provider BashOperator tasks with a conf, a skip exit code and a retry."""
+"""The engine itself, before mlnb uses it: ML-Metadata's bundled MySQL client talks to our MariaDB. (Airflow's
+`dags test` with the standard provider's BashOperator, a conf, a skip exit code and a retry is what test_airflow.py
+runs mlnb's exported DAGs with.)"""
 from __future__ import annotations
 import json, subprocess, sys, textwrap
-
-from engines_util import AIRFLOW_VERSION
 
 
 def test_mlmd_store_on_mariadb_is_shared_between_processes(mariadb, mysql_database, tmp_path):
@@ -26,32 +25,3 @@ def test_mlmd_store_on_mariadb_is_shared_between_processes(mariadb, mysql_databa
     assert second.returncode == 0, second.stderr[-3000:]
     assert json.loads(second.stdout.splitlines()[-1]) == ["file:///probe"]
     assert mysql_database in mariadb.sql("SHOW DATABASES")
-
-
-DAG = '''
-import datetime, pathlib
-from airflow.sdk import DAG
-from airflow.providers.standard.operators.bash import BashOperator
-
-with DAG(dag_id="probe", schedule=None, start_date=datetime.datetime(2024, 1, 1), catchup=False,
-         params={"who": "nobody"}) as dag:
-    greet = BashOperator(task_id="greet", bash_command="echo {{ params.who }} {{ run_id }} > {{ params.out }}/greet.txt")
-    skip = BashOperator(task_id="skip", bash_command="exit 99", skip_on_exit_code=99)
-    flaky = BashOperator(task_id="flaky", retries=1, retry_delay=datetime.timedelta(seconds=0),
-                         bash_command="f={{ params.out }}/tries; echo x >> $f; test $(wc -l < $f) -ge 2")
-    greet >> [skip, flaky]
-'''
-
-
-def test_airflow_dags_test_runs_bash_operator(airflow, tmp_path):
-    "`airflow dags test` with SQLite: params from conf, skip_on_exit_code gives a skipped task, a retry re-runs a task."
-    (airflow.dags / "probe.py").write_text(DAG)
-    out = tmp_path / "out"; out.mkdir()
-    proc = airflow("dags", "test", "probe", "-c", json.dumps({"who": "conf-says-hi", "out": str(out)}))
-    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
-    (run_id, run), = airflow.dag_runs("probe").items()
-    assert run_id.startswith("manual__") and run["state"] == "success" and run["version"] == AIRFLOW_VERSION
-    assert run["tasks"] == {"greet": "success", "skip": "skipped", "flaky": "success"}
-    assert run["tries"]["flaky"] == 2
-    assert (out / "greet.txt").read_text().split() == ["conf-says-hi", run_id]
-    assert (out / "tries").read_text().count("x") == 2
