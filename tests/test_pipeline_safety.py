@@ -271,6 +271,10 @@ def test_damaged_files_exit_2_naming_the_file(tiny, tmp_path):
     with pytest.raises(DamagedFile, match="run.json is damaged"):
         read_run(tmp_path, dmg, run_id)
     rj.write_text(good)
+    executed = dmg/"runs"/run_id/"make.ipynb"  # an executed notebook cut short: publishing names it
+    executed.write_text(executed.read_text()[:100])
+    code, out = mlnb("publish", run_id, cwd=dmg)
+    assert code == 2 and f"runs/{run_id}/make.ipynb is damaged (not a notebook" in out and "Traceback" not in out, out
     # a sweep's state, pipeline.yaml and the workspace's config
     sweep = dmg/"runs"/"sweeps"/"s1"
     sweep.mkdir(parents=True)

@@ -6,7 +6,7 @@
 from __future__ import annotations
 import json, math
 from pathlib import Path
-from ..core.files import Fingerprints
+from ..core.files import Fingerprints, read_json
 from .context import RUN_MIME_TYPE
 from .recording import read_records
 from ..metadata.run_records import RUN_TYPE, register_run_types, put_run, decode_metrics
@@ -17,7 +17,7 @@ __all__ = ['read_run_bundles', 'ended', 'notebook_run', 'ingest_notebook']
 
 # %% ../../nbs/exec/44_ingest.ipynb #4beb36a7
 def _read_nb(notebook) -> dict:
-    return notebook if isinstance(notebook, dict) else json.loads(Path(notebook).read_text(encoding="utf-8"))
+    return notebook if isinstance(notebook, dict) else read_json(notebook)  # DamagedFile naming it when it is not JSON
 
 def read_run_bundles(notebook:str|Path|dict # an executed notebook: path or parsed JSON
                     ) -> list[dict]:

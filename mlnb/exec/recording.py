@@ -7,6 +7,7 @@ from __future__ import annotations
 import json, math
 from pathlib import Path
 from ..errors import InputError
+from ..core.files import read_json
 
 # %% auto #0
 __all__ = ['MIME_TYPE', 'jsonable', 'record', 'read_records']
@@ -56,7 +57,7 @@ def record(name:str, # what is recorded, e.g. "anomalies" (an identifier, so `wh
 def read_records(notebook:str|Path|dict # an executed notebook: path or parsed JSON
                 ) -> dict:
     "The values a notebook recorded with `record`, by name (the last one wins)."
-    nb = notebook if isinstance(notebook, dict) else json.loads(Path(notebook).read_text(encoding="utf-8"))
+    nb = notebook if isinstance(notebook, dict) else read_json(notebook)  # DamagedFile naming it when it is not JSON
     out = {}
     for cell in nb.get("cells", []):
         for o in cell.get("outputs", []) or []:

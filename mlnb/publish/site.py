@@ -8,7 +8,7 @@ import html, importlib.util, json, logging, os, re, shutil, sys
 from datetime import datetime
 from pathlib import Path
 from ..errors import InputError, MlnbError
-from ..core.files import read_json
+from ..core.files import damaged, read_json
 from ..exec.run_json import read_run_json
 from .monitoring import history_html, monitoring_block, publish_views, runs_history
 
@@ -66,7 +66,10 @@ def find_run(run:str|Path, # a run id, `latest`, or a run folder (one holding `r
 def _read(nb) -> "nbformat.NotebookNode":
     "A notebook from a path or a notebook node (copied, so callers may change it)."
     import copy, nbformat
-    return copy.deepcopy(nb) if isinstance(nb, dict) else nbformat.read(str(nb), as_version=4)
+    if isinstance(nb, dict): return copy.deepcopy(nb)
+    try: return nbformat.read(str(nb), as_version=4)
+    except (ValueError, UnicodeDecodeError, KeyError, AttributeError) as e:  # cut short, not JSON, not a notebook
+        raise damaged(nb, f"not a notebook: {' '.join(str(e).split())[:200]}") from None
 
 def _source_name(nb) -> str|None:
     "The file name of the notebook papermill executed to produce `nb` (the step's notebook), if recorded."
