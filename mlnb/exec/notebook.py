@@ -115,6 +115,8 @@ class StartedKernel:
         self.kernel, self.cwd = kernel, Path(cwd).resolve()
         self.manager, self.task, self.stopping, self.lock = None, None, None, threading.Lock()
         self.stderr = _Stderr()
+        _kernel_classes()  # imported here, in the caller's thread: an import on the loop thread while this thread
+        # imports papermill (which imports jupyter_client too) meets a partially initialised jupyter_client.manager
         self.started = _on_loop(self._start())
 
     def __repr__(self): return f"StartedKernel({self.kernel!r}, pid {self.pid}, {'ready' if self.ready else 'starting'})"
