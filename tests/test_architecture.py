@@ -66,3 +66,9 @@ def test_notebooks_numbered_uniquely():
     for nb in (ROOT / "nbs").rglob("[0-9]*.ipynb"):
         numbers.setdefault(nb.name.split("_")[0], []).append(str(nb.relative_to(ROOT)))
     assert {n: p for n, p in numbers.items() if len(p) > 1} == {}
+
+def test_test_modules_have_unique_basenames():
+    "pytest imports test modules by basename (rootdir mode): two test files of one name stop the whole run."
+    names = {}
+    for f in (ROOT / "tests").rglob("test_*.py"): names.setdefault(f.name, []).append(str(f.relative_to(ROOT)))
+    assert {n: p for n, p in names.items() if len(p) > 1} == {}

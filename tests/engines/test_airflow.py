@@ -2,7 +2,7 @@
 one DAG run is one mlnb run; a retry runs the failed step again inside that run; `when:` skips are Airflow skips;
 a conf value reaches the step as `-p` and is checked by mlnb as on its command line."""
 from __future__ import annotations
-import json, os, subprocess, sys, time
+import json, os, sys, time
 from pathlib import Path
 
 from engines_util import mlnb, mlnb_run_id, write_pipeline
@@ -83,28 +83,27 @@ def test_dag_run_is_one_mlnb_run_with_retry_skip_and_conf(airflow, tmp_path):
     assert len(json.loads(mlnb("runs", "list", "--json", "-w", str(ws)).stdout)) == 2  # nothing recorded
 
 
-STEPS = ["ingest", "statistics", "schema", "validate", "train", "evaluate", "compare", "push"]
-
-
 def test_taxi_dag_on_a_mysql_store_is_one_run_with_its_lineage(airflow, mariadb, mysql_database, tmp_path):
-    "The demo pipeline as a team runs it: Airflow's worker environment points mlnb at MySQL; conf sets two parameters."
-    import shutil
+    "The demo pipeline as a team runs it: Airflow's worker environment points mlnb at MySQL; conf sets three parameters."
+    import shutil, subprocess, yaml
     from taxi_workspace import EXAMPLE, GENERATED
     ws = tmp_path / "taxi"
     shutil.copytree(EXAMPLE, ws, ignore=shutil.ignore_patterns(*GENERATED))
-    subprocess.run([sys.executable, "spans.py", "Jan", "Feb"], cwd=ws, check=True, capture_output=True)  # data arrives
+    subprocess.run([sys.executable, "spans.py", "Jan", "Feb"], cwd=ws, check=True, capture_output=True)  # two months arrive
+    steps = list(yaml.safe_load((ws / "pipeline.yaml").read_text())["steps"])
     env = {"MLNB_METADATA": mariadb.url(mysql_database)}
     airflow.env.update(env)  # the tasks inherit the worker's environment
     export = mlnb("export", "airflow", str(ws), "-o", str(airflow.dags / "taxi.py"))
     assert export.returncode == 0, export.stderr
 
-    run_id, af, output = dag_test(airflow, "mlnb_taxi", {"train.epochs": 2, "compare.min_auc": 0.5})
-    assert af["state"] == "success" and af["tasks"] == dict.fromkeys(STEPS, "success"), output[-8000:]
+    conf = {"ingest.span": "Feb", "train.epochs": 2, "compare.min_auc": 0.5}
+    run_id, af, output = dag_test(airflow, "mlnb_taxi", conf)
+    assert af["state"] == "success" and af["tasks"] == dict.fromkeys(steps, "success"), output[-8000:]
     listed = json.loads(mlnb("runs", "list", "--json", "-w", str(ws), env={**os.environ, **env}).stdout)
-    assert [(r["run_id"], r["status"], r["steps"]) for r in listed] == [(run_id, "succeeded", {"ran": 8})]
+    assert [(r["run_id"], r["status"], r["steps"]) for r in listed] == [(run_id, "succeeded", {"ran": len(steps)})]
     run = json.loads((ws / "runs" / run_id / "run.json").read_text())
-    assert list(run["steps"]) == STEPS and {s["status"] for s in run["steps"].values()} == {"ran"}
-    assert run["options"]["params"] == {"train": {"epochs": 2}, "compare": {"min_auc": 0.5}}
+    assert list(run["steps"]) == steps and {s["status"] for s in run["steps"].values()} == {"ran"}
+    assert run["options"]["params"] == {"ingest": {"span": "Feb"}, "train": {"epochs": 2}, "compare": {"min_auc": 0.5}}
     assert run["steps"]["train"]["parameters"]["epochs"] == 2 and run["steps"]["compare"]["records"]["blessed"] is True
     assert not (ws / ".mlnb" / "metadata.sqlite").exists()
 
@@ -114,4 +113,4 @@ def test_taxi_dag_on_a_mysql_store_is_one_run_with_its_lineage(airflow, mariadb,
         n = todo.pop()
         if n.get("produced_by"): producers[n["produced_by"]["step"]] = n["produced_by"]["run_id"]
         todo.extend(n.get("inputs") or [])
-    assert producers == dict.fromkeys(STEPS, run_id), producers
+    assert producers == dict.fromkeys([s for s in steps if s != "monitor"], run_id), producers
