@@ -11,7 +11,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import REPO, ARTIFACTS, lab_run_all, screenshot, assert_no_widget_errors
+from conftest import REPO, ARTIFACTS, lab_run_all, notebook7_run_all, screenshot, assert_no_widget_errors
 
 EXAMPLE = REPO / "examples" / "data_validation.ipynb"
 SLOW = 300_000  # ms: the kernel imports TensorFlow and computes three statistics protos
@@ -214,7 +214,6 @@ def test_200_features_slices_and_the_static_fallback(jupyter_lab, page, tmp_path
 
 def test_data_widgets_in_notebook7(jupyter_lab, page, workdir):
     "Jupyter Notebook 7 runs the same example: the three widgets render and respond."
-    from conftest import notebook7_run_all
     server = jupyter_lab(workdir, app="notebook")
     notebook7_run_all(page, server, EXAMPLE.name, timeout=SLOW)
     stats = page.locator(".mlnb-stats")
