@@ -11,7 +11,7 @@ from .clock import now
 from .files import FileLock, write_json
 
 # %% auto #0
-__all__ = ['WorkspaceLock']
+__all__ = ['WorkspaceLock', 'add_no_wait_option']
 
 # %% ../../nbs/core/04_workspace_lock.ipynb #604050ec
 def _alive(pid:int) -> bool:
@@ -86,3 +86,11 @@ class WorkspaceLock:
 
     def __enter__(self): return self if self.held or self.nested else self.acquire()
     def __exit__(self, *exc): self.release()
+
+# %% ../../nbs/core/04_workspace_lock.ipynb #1515fb8d
+def add_no_wait_option(parser # an argparse parser of a command that takes the workspace lock
+                      ) -> None:
+    "Add `--no-wait` (sets `args.wait` to False): refuse, naming the holder, instead of waiting for the workspace."
+    parser.add_argument("--no-wait", dest="wait", action="store_false",
+                        help="when another run or sweep holds the workspace, exit 2 naming it instead of waiting for it "
+                             "(default: wait, saying for which run)")

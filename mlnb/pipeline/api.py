@@ -15,6 +15,7 @@ from ..exec.run_json import check_history, run_folders
 from ..metadata.store import Store
 from .runner import Runner, RunResult
 from .spec import PipelineSpec, load_spec, validate_spec, topo_order, parse_overrides
+from ..core.workspace_lock import add_no_wait_option
 
 # %% auto #0
 __all__ = ['Pipeline', 'cli_run', 'cli_lineage']
@@ -122,9 +123,7 @@ def cli_run(parser:argparse.ArgumentParser):
     parser.add_argument("--run-id", metavar="RUN_ID", help="join the run RUN_ID, or start it under that id: processes that "
                         "each run some steps (Airflow's tasks) make one run")
     parser.add_argument("--skip-exit-code", type=int, metavar="CODE", help="exit with CODE when every selected step was skipped")
-    parser.add_argument("--no-wait", dest="wait", action="store_false",
-                        help="when another run or sweep holds the workspace, exit 2 naming it instead of waiting for it "
-                             "(default: wait, saying for which run)")
+    add_no_wait_option(parser)
     parser.epilog = ("exit status: 0 when every selected step ran, was cached or was skipped, 1 when a step failed, 2 on a "
                      "usage or input error (or with --no-wait, when another run holds the workspace), 130 when interrupted "
                      "(finish it with --resume RUN_ID), CODE of --skip-exit-code when every selected step was skipped")

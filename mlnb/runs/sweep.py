@@ -10,7 +10,7 @@ from ..errors import InputError, NotebookFailed, ParameterError, PipelineError, 
 from ..core.clock import new_run_id, now
 from ..core.console import print_line
 from ..core.files import FileLock, Fingerprints, damaged, read_json, write_json
-from ..core.workspace_lock import WorkspaceLock
+from ..core.workspace_lock import WorkspaceLock, add_no_wait_option
 from ..core.workspace import find_workspace
 from ..exec.cache import cache_key, env_fingerprint, find_cache_hit
 from ..exec.context import git_commit, tracking_context
@@ -414,9 +414,7 @@ def cli_sweep(parser:argparse.ArgumentParser):
     parser.add_argument("--force", action="store_true", help="run every combination, even when cached")
     parser.add_argument("--resume", metavar="SWEEP_ID", help="finish a sweep: run only the combinations that did not succeed")
     parser.add_argument("-w", "--workspace", help="the workspace (default: found from the notebook's folder)")
-    parser.add_argument("--no-wait", dest="wait", action="store_false",
-                        help="when another run or sweep holds the workspace, exit 2 naming it instead of waiting for it "
-                             "(default: wait, saying for which run)")
+    add_no_wait_option(parser)
     parser.epilog = ("exit status: 0 when every combination succeeded or was cached, 1 when one failed, 2 on a usage or "
                      "input error (or with --no-wait, when another run holds the workspace), or when the runs recorded "
                      "several metrics and no --metric says which picks the best run")
