@@ -241,6 +241,9 @@ class KernelPool:
             if (kernel, cwd) == (self.kernel, self.cwd) and self.ahead:
                 k = next((k for k in self.ahead if k.ready), self.ahead[0])
                 self.ahead.remove(k)
+                if k.started.done() and not k.ready:  # it failed to start (a port taken meanwhile, a busy machine):
+                    self._stop(k, now=True, wait=False)  # once more, now; a kernel that cannot start fails again and says why
+                    k = self._start(kernel, cwd)
             else: k = self._start(kernel, cwd)
             failing = any(a.started.done() and not a.ready for a in self.ahead)  # don't keep starting a kernel that fails
             while not failing and len(self.ahead) < min(self.size, len(self.expected)):

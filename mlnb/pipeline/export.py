@@ -13,7 +13,7 @@ from .sections import check_schedule
 from .spec import validate_spec
 
 # %% auto #0
-__all__ = ['SKIP_EXIT_CODE', 'airflow_dag', 'cli_export']
+__all__ = ['SKIP_EXIT_CODE', 'TRIGGER_SCHEDULE', 'TRIGGERS_TASK', 'CLOSE_TASK', 'airflow_dag', 'cli_export']
 
 # %% ../../nbs/pipeline/53_export.ipynb #468f0fe0
 def _mlnb_command() -> str:
@@ -22,27 +22,75 @@ def _mlnb_command() -> str:
     return str(exe) if exe.exists() else "mlnb"
 
 SKIP_EXIT_CODE = 99  # what `mlnb run --only STEP` exits with when the step was skipped: the task is skipped
+TRIGGER_SCHEDULE = "*/10 * * * *"  # how often a DAG with triggers evaluates them, when neither pipeline.yaml nor --schedule says
+TRIGGERS_TASK, CLOSE_TASK = "triggers", "record_run"  # the DAG's own tasks beside the steps, when the pipeline has triggers
 
 _HELPERS = '''
+class MlnbTask(BashOperator):
+    """A shell command running mlnb. Exit 99 skips the task (a step skipped by its `when:`); exit 2 fails it without
+    retries (mlnb refused its input, such as a parameter: a retry would be refused too); other exits fail it (retried)."""
+
+    def execute(self, context):
+        result = self.subprocess_hook.run_command(["bash", "-c", self.bash_command], env=self.get_env(context))
+        if result.exit_code == SKIPPED:
+            raise AirflowSkipException(f"mlnb exited {SKIPPED}: the step was skipped (its reason is in the log above)")
+        if result.exit_code == BAD_INPUT:
+            raise AirflowFailException(f"mlnb refused its input (exit {BAD_INPUT}, message above): not retried")
+        if result.exit_code != 0:
+            raise AirflowException(f"mlnb exited {result.exit_code} (see the log above)")
+        return result.output
+
+
 def mlnb_run_id(airflow_run_id):
     "The mlnb run id of a DAG run: Airflow's run id, characters other than letters, digits, _ . - replaced by -."
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", airflow_run_id).strip("-_.") or "airflow"
 
 
-def mlnb_params(params, conf):
-    "-p arguments: the params that differ from the exported defaults, and every STEP.NAME key of the run's conf."
-    given = {k: v for k, v in params.items() if k in PARAMETERS and v != PARAMETERS[k]}
+def mlnb_params(params, conf, fired=None):
+    """-p arguments: the parameters of the triggers that fired, then the params that differ from the exported
+    defaults, then every STEP.NAME key of the run's conf (a later one wins)."""
+    given = dict((fired or {}).get("parameters") or {})
+    given.update({k: v for k, v in params.items() if k in PARAMETERS and v != PARAMETERS[k]})
     given.update({k: v for k, v in (conf or {}).items() if "." in str(k)})
     text = lambda v: v if isinstance(v, str) else json.dumps(v)  # as typed after -p on the command line
     return " ".join("-p " + shlex.quote(f"{k}={text(v)}") for k, v in sorted(given.items()))
 
 
-def mlnb_step(step):
-    "The shell command of a step's task; Airflow renders the {{ ... }} parts for each DAG run."
-    return (f"cd {shlex.quote(WORKSPACE)} && {shlex.quote(MLNB)} run {shlex.quote(SPEC)} --only {shlex.quote(step)}"
-            " --run-id {{ mlnb_run_id(run_id) }} {{ mlnb_params(params, dag_run.conf) }}"
-            f" --skip-exit-code {SKIPPED}")
+def mlnb_command(args):
+    "A shell command running mlnb in the workspace; Airflow renders the {{ ... }} parts for each DAG run."
+    return f"cd {shlex.quote(WORKSPACE)} && {shlex.quote(MLNB)} {args}"
 
+
+def mlnb_step(step):
+    "The shell command of a step's task."
+    fired = f" ti.xcom_pull(task_ids={TRIGGERS_TASK!r})" if TRIGGERS_TASK else " None"
+    return mlnb_command(f"run {shlex.quote(SPEC)} --only {shlex.quote(step)} --run-id {{{{ mlnb_run_id(run_id) }}}}"
+                        f" {{{{ mlnb_params(params, dag_run.conf,{fired}) }}}} --skip-exit-code {SKIPPED}")
+'''
+
+_TRIGGER_HELPERS = '''
+def mlnb_triggers(run_id, params):
+    """The short circuit: evaluate the pipeline's triggers (`mlnb trigger --no-run --json --run-id RUN`, each decision
+    recorded in mlnb's store). Nothing fired: None, and Airflow skips every step. Else the XCom the steps read: the
+    triggers that fired and the run's parameters (the span). The param `triggers` false runs the steps regardless."""
+    if not params.get("triggers", True):
+        print("the param `triggers` is false: the steps run without evaluating the triggers")
+        return {"fired": [], "parameters": {}}
+    proc = subprocess.run([MLNB, "trigger", SPEC, "--no-run", "--json", "--run-id", mlnb_run_id(run_id)],
+                          cwd=WORKSPACE, capture_output=True, text=True)
+    if proc.returncode not in (0, NOT_FIRED):
+        print(proc.stdout[-4000:] + proc.stderr)
+        error = AirflowFailException if proc.returncode == BAD_INPUT else AirflowException
+        raise error(f"mlnb trigger exited {proc.returncode}: {(proc.stderr.strip().splitlines() or [''])[-1]}")
+    result = json.loads(proc.stdout)
+    for d in result["decisions"]:
+        span = f" span {d['span']}" if d.get("span") else ""
+        print(f"{d['trigger']}: {'fired' if d['fired'] else 'not fired'}{span}: {d['reason']}")
+    if not result["fired"]:
+        print(f"nothing fired ({len(result['spans'])} span(s)): the steps are skipped")
+        return None
+    parameters = {f"{step}.{k}": v for step, values in result["parameters"].items() for k, v in values.items()}
+    return {"fired": sorted({d["trigger"] for d in result["decisions"] if d["fired"]}), "parameters": parameters}
 '''
 
 def _dag_parameters(pipeline:Pipeline) -> dict:
@@ -56,6 +104,25 @@ def _dag_parameters(pipeline:Pipeline) -> dict:
             out[f"{n}.{k}"] = v
     return out
 
+def _dag_header(pipeline:Pipeline, triggers:bool) -> list[str]:
+    "The DAG file's docstring and imports."
+    doc = [f'"""Airflow DAG for the mlnb pipeline {pipeline.name!r}, generated by `mlnb export airflow`; regenerate rather than edit.',
+           "",
+           "One DAG run is one mlnb run: each task runs one step with `mlnb run --only STEP --run-id RUN` in the pipeline's",
+           "folder (RUN derived from Airflow's run id), with the same cache and metadata store as a local run. Params and a",
+           "triggered run's conf named STEP.NAME become `-p STEP.NAME=VALUE`, checked by mlnb (a refused value fails the",
+           f"task without retries). A step skipped by its `when:` condition exits {SKIP_EXIT_CODE}: the task is skipped. A retry",
+           "runs the step again in the same run."]
+    if triggers:
+        doc += ["", f"The pipeline's triggers are evaluated first (task {TRIGGERS_TASK!r}, `mlnb trigger --no-run`): when none fires",
+                f"the steps are skipped; when some fire, the steps run with their parameters (the span). Task {CLOSE_TASK!r}",
+                "records how the run ended on the decisions that started it. The param `triggers` false runs the steps regardless."]
+    imports = ["import datetime, json, re, shlex" + (", subprocess" if triggers else ""), "",
+               "from airflow.providers.standard.operators.bash import BashOperator"]
+    if triggers: imports.append("from airflow.providers.standard.operators.python import ShortCircuitOperator")
+    imports += ["from airflow.sdk import DAG, Param", "from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowSkipException"]
+    return doc + ['"""'] + imports
+
 def airflow_dag(pipeline:Pipeline, # the pipeline to schedule
                 dag_id:str|None=None, # default: mlnb_<pipeline name>
                 schedule:str|None=None, # a cron expression or preset such as "@daily"; default the pipeline's `schedule:`
@@ -63,43 +130,44 @@ def airflow_dag(pipeline:Pipeline, # the pipeline to schedule
                 retries:int=0, # how often Airflow retries a failed task (the step runs again in the same run)
                 retry_delay:float=60 # seconds between a failure and its retry
                ) -> str:
-    "The Python source of an Airflow 3 DAG whose run is one mlnb run: one task per step, `mlnb run --only STEP --run-id RUN`."
+    """The Python source of an Airflow 3 DAG whose run is one mlnb run: one task per step, `mlnb run --only STEP --run-id RUN`.
+
+    A pipeline with `triggers:` gets a short-circuit task first and a closing task last (see the module's text), and
+    runs every 10 minutes (`TRIGGER_SCHEDULE`) unless pipeline.yaml or `schedule` says otherwise."""
+    triggers = bool(pipeline.spec.triggers)
     dag_id = dag_id or "mlnb_" + "".join(c if c.isalnum() or c in "_-." else "_" for c in pipeline.name)
-    schedule = check_schedule(schedule, "--schedule") if schedule else pipeline.spec.schedule
+    schedule = (check_schedule(schedule, "--schedule") if schedule else
+                pipeline.spec.schedule or (TRIGGER_SCHEDULE if triggers else None))
     if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
         raise PipelineError(f"--retries {retries!r}: expected a whole number, 0 or more")
     if not retry_delay >= 0: raise PipelineError(f"--retry-delay {retry_delay!r}: expected seconds, 0 or more")
-    spec = pipeline.path.relative_to(pipeline.workspace).as_posix()
-    params = _dag_parameters(pipeline)
+    taken = [n for n in (TRIGGERS_TASK, CLOSE_TASK) if triggers and n in pipeline.steps]
+    if taken: raise pipeline.spec.error(f"step '{taken[0]}' has the name of the DAG's own task for the triggers; rename the step")
+    params = {**_dag_parameters(pipeline)}
     lines = [
-        f'"""Airflow DAG for the mlnb pipeline {pipeline.name!r}, generated by `mlnb export airflow`; regenerate rather than edit.',
-        "",
-        "One DAG run is one mlnb run: each task runs one step with `mlnb run --only STEP --run-id RUN` in the pipeline's",
-        "folder (RUN derived from Airflow's run id), with the same cache and metadata store as a local run. Params and a",
-        "triggered run's conf named STEP.NAME become `-p STEP.NAME=VALUE`, checked by mlnb. A step skipped by its",
-        f"`when:` condition exits {SKIP_EXIT_CODE}: the task is skipped. A retry runs the step again in the same run.",
-        '"""',
-        "import datetime, json, re, shlex",
-        "",
-        "from airflow.providers.standard.operators.bash import BashOperator",
-        "from airflow.sdk import DAG, Param",
+        *_dag_header(pipeline, triggers),
         "",
         f"WORKSPACE = {str(pipeline.workspace)!r}",
         f"MLNB = {mlnb or _mlnb_command()!r}",
-        f"SPEC = {spec!r}",
-        f"SKIPPED = {SKIP_EXIT_CODE}",
+        f"SPEC = {pipeline.path.relative_to(pipeline.workspace).as_posix()!r}",
+        f"SKIPPED, BAD_INPUT, NOT_FIRED = {SKIP_EXIT_CODE}, 2, 3  # exit codes of mlnb: step skipped, input refused, no trigger fired",
+        f"TRIGGERS_TASK = {TRIGGERS_TASK if triggers else None!r}",
         "PARAMETERS = {  # the steps' parameters with their defaults at export time",
         *[f"    {k!r}: {v!r}," for k, v in params.items()],
         "}",
         "",
-        _HELPERS,
+        _HELPERS + (_TRIGGER_HELPERS if triggers else ""),
         "with DAG(",
         f"    dag_id={dag_id!r},",
         f"    schedule={schedule!r},",
         "    start_date=datetime.datetime(2024, 1, 1),",
         "    catchup=False,",
         "    max_active_runs=1,",
-        "    params={k: Param(v, description=f'step parameter {k} (default at export)') for k, v in PARAMETERS.items()},",
+        "    params={",
+        "        **{k: Param(v, description=f'step parameter {k} (default at export)') for k, v in PARAMETERS.items()},",
+        *(["        'triggers': Param(True, type='boolean', description='evaluate the triggers first (false: run the steps regardless)'),"]
+          if triggers else []),
+        "    },",
         "    user_defined_macros={'mlnb_run_id': mlnb_run_id, 'mlnb_params': mlnb_params},",
         f"    default_args={{'retries': {retries}, 'retry_delay': datetime.timedelta(seconds={float(retry_delay)!r})}},",
         "    tags=['mlnb'],",
@@ -107,11 +175,18 @@ def airflow_dag(pipeline:Pipeline, # the pipeline to schedule
         "    tasks = {}",
     ]
     for n in pipeline.order:
-        lines.append(f"    tasks[{n!r}] = BashOperator(task_id={n!r}, bash_command=mlnb_step({n!r}), "
-                     "skip_on_exit_code=SKIPPED, trigger_rule='none_failed')")
+        lines.append(f"    tasks[{n!r}] = MlnbTask(task_id={n!r}, bash_command=mlnb_step({n!r}), trigger_rule='none_failed')")
     edges = [(u, n) for n in pipeline.order for u in pipeline.steps[n].upstream]
     if edges: lines.append("")
     lines += [f"    tasks[{u!r}] >> tasks[{n!r}]" for u, n in edges]
+    if triggers:
+        roots = [n for n in pipeline.order if not pipeline.steps[n].upstream]
+        lines += ["",
+                  f"    triggers = ShortCircuitOperator(task_id={TRIGGERS_TASK!r}, python_callable=mlnb_triggers)",
+                  f"    close = MlnbTask(task_id={CLOSE_TASK!r}, bash_command=mlnb_command('trigger ' + shlex.quote(SPEC) + ' --close "
+                  "{{ mlnb_run_id(run_id) }}'), trigger_rule='all_done', retries=0)",
+                  f"    triggers >> [{', '.join(f'tasks[{n!r}]' for n in roots)}]",
+                  "    list(tasks.values()) >> close"]
     return "\n".join(lines) + "\n"
 
 def cli_export(parser:argparse.ArgumentParser):
@@ -129,6 +204,6 @@ def cli_export(parser:argparse.ArgumentParser):
         source = airflow_dag(Pipeline.load(args.spec), args.dag_id, args.schedule, args.mlnb, args.retries, args.retry_delay)
         if not args.output: print(source, end=""); return 0
         atomic_write(args.output, source)
-        print(f"wrote {args.output}: Airflow DAG with {source.count('BashOperator(task_id=')} task(s)")
+        print(f"wrote {args.output}: Airflow DAG with {source.count('(task_id=')} task(s)")
         return 0
     af.set_defaults(func=export)

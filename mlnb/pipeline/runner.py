@@ -23,7 +23,7 @@ from .spec import (PipelineSpec, validate_spec, normalise_overrides, topo_order,
                                 parse_condition, eval_condition)
 
 # %% auto #0
-__all__ = ['RunResult', 'Runner']
+__all__ = ['RunResult', 'check_run_id', 'Runner']
 
 # %% ../../nbs/pipeline/51_runner.ipynb #1f1a8401
 @dataclass
@@ -41,7 +41,7 @@ class RunResult(RunRecord):
 
 def _print(line:str): print_line(line)
 
-def _check_run_id(run_id:str, flag:str):
+def check_run_id(run_id:str, flag:str):
     "A run id is a folder name under runs/: letters, digits and `_.:-`, starting with a letter or digit."
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.:-]*", str(run_id)):
         raise PipelineError(f"{flag} {run_id!r}: not a run id (a folder name under runs/: letters, digits and _.:-)", run_id=run_id)
@@ -68,7 +68,7 @@ class Runner:
         self.kept, self.kept_from = {}, resume
         if resume and run_id:
             raise PipelineError("--resume and --run-id cannot be combined: --resume completes a run, --run-id joins one", run_id=run_id)
-        if run_id is not None: _check_run_id(run_id, "--run-id")
+        if run_id is not None: check_run_id(run_id, "--run-id")
         if resume: params, only, from_step, force = self._load_resume(resume, params, only, from_step)
         if isinstance(only, str): only = [only]
         self.plan = validate_spec(spec, params)
@@ -93,7 +93,7 @@ class Runner:
         self.started = self.resumed_started if resume else now()
 
     def _load_resume(self, run_id, params, only, from_step):
-        _check_run_id(run_id, "--resume")
+        check_run_id(run_id, "--resume")
         f = self.ws/"runs"/run_id/"run.json"
         if not f.is_file(): raise PipelineError(f"--resume {run_id}: no run.json in {f.parent}; `mlnb runs list` shows the runs", run_id=run_id)
         if params or only or from_step:

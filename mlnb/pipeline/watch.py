@@ -15,7 +15,7 @@ from .triggers import (DECISION_PROPERTIES, DECISION_TYPE, TRIGGER_CONTEXT, Chec
 
 # %% auto #0
 __all__ = ['FIRED', 'NOT_FIRED', 'EXIT_CODES', 'record_decisions', 'finish_decisions', 'past_decisions', 'TriggerResult',
-           'overrides', 'run_parameters', 'fire', 'watch', 'cli_trigger', 'cli_watch']
+           'overrides', 'run_parameters', 'fire', 'close_run', 'watch', 'cli_trigger', 'cli_watch']
 
 # %% ../../nbs/pipeline/57_watch.ipynb #845415f2
 FIRED, NOT_FIRED = 0, 3  # exit codes of `mlnb trigger` (1: its run failed, 2: bad input, 130: interrupted)
@@ -48,6 +48,7 @@ def record_decisions(store, # a `mlnb.metadata.store.Store`
                               last_known_state=pb.Execution.RUNNING if d.run_status == "pending" else pb.Execution.COMPLETE)
             set_properties(ex, {"pipeline": spec.name, "trigger": d.trigger, "kind": d.kind, "fired": bool(d.fired),
                                 "reason": d.reason, "span": d.span, "key": d.key, "time": d.time, "run_status": d.run_status,
+                                "run_id": d.run_id,
                                 "parameters": json.dumps(t.parameters), "host": socket.gethostname(), "pid": os.getpid(),
                                 "value": None if d.value is None or math.isnan(d.value) else float(d.value),
                                 "threshold": None if d.threshold is None or math.isnan(d.threshold) else float(d.threshold)})
@@ -144,8 +145,12 @@ def fire(pipeline:str|os.PathLike|Pipeline=".", # pipeline.yaml, its folder, or 
          now:datetime.datetime|None=None, # evaluate as of this time (default: now)
          log=None, # a function taking each line (decisions, then the run's progress); default print
          metadata=None, # the store setting (default: MLNB_METADATA, pipeline.yaml, .mlnb/config.yaml)
+         run_id:str|None=None, # with run=False: the id of the run the caller starts (an Airflow DAG run's); see `close_run`
         ) -> TriggerResult:
-    "Evaluate the pipeline's triggers once, record every new decision, and run the pipeline if any fired."
+    """Evaluate the pipeline's triggers once, record every new decision, and run the pipeline if any fired.
+
+    With `run=False` the fired decisions are recorded as "not run"; with a `run_id` too, as "pending" for that run,
+    which the caller starts (and ends with `close_run`): they are never resumed by another evaluation."""
     from mlnb.data.monitoring import record_spans
     from mlnb.metadata.store import Store
     from mlnb.core.files import FileLock
@@ -159,11 +164,12 @@ def fire(pipeline:str|os.PathLike|Pipeline=".", # pipeline.yaml, its folder, or 
         past = past_decisions(store, spec.name)
         new, profiled = evaluate(checked, past, now)
         ids = dict(zip([s.key for s in profiled], record_spans(profiled, spec.workspace, p.metadata))) if profiled else {}
-        status = ("pending" if run else "not run") if any(d.fired for d in new) else None
+        status = ("pending" if run or run_id else "not run") if any(d.fired for d in new) else None
+        if not run and run_id:
+            for d in new: d.run_id = run_id if d.fired else None
         new = record_decisions(store, spec, new, ids, status)
-        resumed = [Decision(d["trigger"], d.get("kind", ""), True, d.get("reason", ""), d.get("span"), d.get("key", ""),
-                            d.get("time", ""), execution_id=d["execution_id"]) for d in past
-                   if run and d.get("fired") and d.get("run_status") in ("pending", "interrupted")
+        resumed = [_fired(d) for d in past
+                   if run and d.get("fired") and d.get("run_status") in ("pending", "interrupted") and not d.get("run_id")
                    and d.get("host") == socket.gethostname() and not _alive(d.get("pid"))]
         if resumed: _claim(store, resumed)
     result = TriggerResult(new, resumed=resumed, spans=[s.key for s in checked.spans])
@@ -174,7 +180,8 @@ def fire(pipeline:str|os.PathLike|Pipeline=".", # pipeline.yaml, its folder, or 
     result.parameters = run_parameters(checked, todo)
     why = f"fired by {', '.join(dict.fromkeys(d.trigger for d in todo))}"
     if not run:
-        log(f"{_clock()}  {why}; not run here: mlnb run {spec.spec_path} {' '.join(overrides(result.parameters))}".rstrip())
+        join = f" --run-id {run_id}" if run_id else ""
+        log(f"{_clock()}  {why}; not run here: mlnb run {spec.spec_path}{join} {' '.join(overrides(result.parameters))}".rstrip())
         return result
     log(f"{_clock()}  running pipeline '{spec.name}' ({why}) {' '.join(overrides(result.parameters))}".rstrip())
     try: result.run = p.run(params=result.parameters, log=log)
@@ -182,6 +189,31 @@ def fire(pipeline:str|os.PathLike|Pipeline=".", # pipeline.yaml, its folder, or 
         finish_decisions(store, todo, None, "interrupted"); raise
     finish_decisions(store, todo, result.run.run_id, result.run.status)
     return result
+
+def _fired(d:dict) -> Decision:
+    "A recorded fired decision (a dict of `past_decisions`) as a Decision."
+    return Decision(d["trigger"], d.get("kind", ""), True, d.get("reason", ""), d.get("span"), d.get("key", ""),
+                    d.get("time", ""), execution_id=d["execution_id"])
+
+def close_run(pipeline:str|os.PathLike|Pipeline, # pipeline.yaml, its folder, or a Pipeline
+              run_id:str, # the run that `fire(run=False, run_id=...)` handed the fired decisions to
+              metadata=None, # the store setting
+             ) -> tuple[str, list[Decision]]:
+    """Record how run `run_id` ended on the decisions that started it: (its status, those decisions).
+
+    The status is the run's (its run.json); a run that never recorded a step (its first step refused its
+    parameters, say) counts as failed. The decisions are associated with the run's context in the store."""
+    from mlnb.metadata.store import Store
+    from mlnb.exec.run_json import read_run_json
+    from .runner import check_run_id
+    check_run_id(run_id, "--close")
+    p = pipeline if isinstance(pipeline, Pipeline) else Pipeline.load(pipeline, metadata)
+    folder = p.workspace/"runs"/run_id
+    status = read_run_json(folder).status if (folder/"run.json").exists() else "failed"
+    store = Store(p.workspace, p.metadata)
+    handed = [_fired(d) for d in past_decisions(store, p.name) if d.get("run_id") == run_id and d.get("run_status") == "pending"]
+    finish_decisions(store, handed, run_id, status)
+    return status, handed
 
 def _claim(store, decisions:list[Decision]) -> None:
     "Mark interrupted decisions as this process's (so that no other evaluator resumes them too)."
@@ -252,6 +284,10 @@ def cli_trigger(parser:argparse.ArgumentParser):
     parser.add_argument("spec", metavar="SPEC", nargs="?", default="pipeline.yaml",
                         help="pipeline.yaml or its folder (default: pipeline.yaml)")
     parser.add_argument("--no-run", action="store_true", help="decide and record, but leave the run to the caller")
+    parser.add_argument("--run-id", metavar="RUN", help="with --no-run: the id of the run the caller starts (`mlnb run --run-id "
+                        "RUN`); fired decisions are recorded as pending for it until --close RUN")
+    parser.add_argument("--close", metavar="RUN", help="record how run RUN ended on the decisions handed to it with --run-id "
+                        "RUN; exit 0 when it succeeded, 1 when not")
     parser.add_argument("--log", action="store_true", help="print every recorded decision (the trigger log) and exit 0")
     parser.add_argument("--json", action="store_true", help="print JSON: the decisions and the run's parameters")
     parser.add_argument("--time", metavar="ISO", help="evaluate as of this time, e.g. 2026-01-31T03:00 (default: now)")
@@ -262,11 +298,17 @@ def cli_trigger(parser:argparse.ArgumentParser):
             if args.json: print(df.to_json(orient="records", indent=1))
             else: _print_log(df)
             return 0
+        if args.close:
+            status, handed = close_run(p, args.close)
+            print(f"{_clock()}  run {args.close} {status}; recorded on {len(handed)} decision(s) that started it")
+            return 0 if status == "succeeded" else 1
+        if args.run_id and not args.no_run:
+            raise InputError("--run-id RUN goes with --no-run: the caller starts run RUN (without --no-run, mlnb trigger starts its own run)")
         try: now = datetime.datetime.fromisoformat(args.time) if args.time else None
         except ValueError: raise InputError(f"--time {args.time!r}: expected an ISO 8601 time such as 2026-01-31T03:00")
         if threading.current_thread() is threading.main_thread(): signal.signal(signal.SIGTERM, _on_sigterm)
         out = io.StringIO() if args.json else None
-        res = fire(p, run=not args.no_run, now=now, log=(lambda line: print(line, file=out)) if out else None)
+        res = fire(p, run=not args.no_run, now=now, log=(lambda line: print(line, file=out)) if out else None, run_id=args.run_id)
         if args.json: print(json.dumps(res.to_dict(), indent=1, default=str))
         elif not res.decisions and not res.resumed:
             print(f"{_clock()}  nothing new ({len(res.spans)} span(s)); `mlnb trigger --log` shows the decisions")

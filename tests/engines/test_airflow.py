@@ -1,6 +1,7 @@
 """A pipeline exported with `mlnb export airflow` runs under a real Apache Airflow 3 (`airflow dags test`, SQLite):
 one DAG run is one mlnb run; a retry runs the failed step again inside that run; `when:` skips are Airflow skips;
-a conf value reaches the step as `-p` and is checked by mlnb as on its command line."""
+a conf value reaches the step as `-p` and is checked by mlnb as on its command line (refused: failed, not retried);
+the pipeline's triggers are a short circuit: no trigger fired, no step runs; one fired, its span reaches the steps."""
 from __future__ import annotations
 import json, os, sys, time
 from pathlib import Path
@@ -73,14 +74,57 @@ def test_dag_run_is_one_mlnb_run_with_retry_skip_and_conf(airflow, tmp_path):
         "report": ("skipped", "upstream step 'total' skipped (in this run)")}
     assert run2["status"] == "succeeded"
 
-    # 3. a conf value of the wrong type fails the first task with mlnb's own message, as `mlnb run -p` does
+    # 3. a conf value of the wrong type fails the first task with mlnb's own message, as `mlnb run -p` does, and
+    #    without retries (a retry would be refused too)
     cli = mlnb("run", str(ws), "-p", "make.n=many")
     message = cli.stderr.strip().splitlines()[-1].split("error: ", 1)[-1]
     assert cli.returncode == 2 and "expected a value of type int" in message
     _, af3, output = dag_test(airflow, "mlnb_tiny", {"make.n": "many"})
-    assert af3["state"] == "failed" and af3["tasks"]["make"] == "failed" and af3["tries"]["make"] == 2
+    assert af3["state"] == "failed" and af3["tasks"]["make"] == "failed" and af3["tries"]["make"] == 1
     assert message in output
     assert len(json.loads(mlnb("runs", "list", "--json", "-w", str(ws)).stdout)) == 2  # nothing recorded
+
+
+TRIGGERED = """name: ct
+steps:
+  count:  {notebook: count.ipynb, outputs: [count.txt]}
+  report: {notebook: report.ipynb, upstream: [count]}
+monitor:
+  spans: incoming/{span}.csv
+triggers:
+  fresh: {on: new_span}
+"""
+COUNTING = {
+    "count.ipynb": ("span = ''", "import mlnb\nrows = sum(1 for _ in open(f'incoming/{span}.csv')) - 1\n"
+                                 "open('count.txt', 'w').write(f'{span} {rows}')\nmlnb.record('rows', rows)"),
+    "report.ipynb": ("", "import mlnb\nmlnb.record('report', open('count.txt').read())"),
+}
+
+
+def test_triggers_are_a_short_circuit_and_the_log_names_the_dag_run(airflow, tmp_path):
+    "Continuous training under Airflow: each DAG run evaluates the triggers first; the run they start is recorded on them."
+    ws = write_pipeline(tmp_path / "ct", TRIGGERED, COUNTING)
+    (ws / "incoming").mkdir()
+    (ws / "incoming" / "2026-03.csv").write_text("x,y\n1,a\n2,b\n3,c\n")
+    assert mlnb("export", "airflow", str(ws), "-o", str(airflow.dags / "ct.py")).returncode == 0
+
+    # 1. a new span: `fresh` fires, the steps run with span=2026-03, and the decision names the run and its outcome
+    run_id, af, output = dag_test(airflow, "mlnb_ct", {})
+    assert af["state"] == "success" and af["tasks"] == dict.fromkeys(["triggers", "count", "report", "record_run"], "success"), output[-6000:]
+    assert af["schedule"] == "*/10 * * * *"  # triggers are evaluated every 10 minutes without a `schedule:`
+    run = json.loads((ws / "runs" / run_id / "run.json").read_text())
+    assert run["status"] == "succeeded" and run["options"]["params"] == {"count": {"span": "2026-03"}}
+    assert run["steps"]["report"]["records"] == {"report": "2026-03 3"}
+    log = json.loads(mlnb("trigger", str(ws), "--log", "--json").stdout)
+    assert [(d["trigger"], d["span"], d["fired"], d["run_id"], d["run_status"]) for d in log] == [
+        ("fresh", "2026-03", True, run_id, "succeeded")]
+
+    # 2. nothing new: the short circuit skips every step, and no mlnb run is started
+    _, af2, output = dag_test(airflow, "mlnb_ct", {})
+    assert af2["state"] == "success", output[-6000:]
+    assert af2["tasks"] == {"triggers": "success", "count": "skipped", "report": "skipped", "record_run": "skipped"}
+    assert [r["run_id"] for r in json.loads(mlnb("runs", "list", "--json", "-w", str(ws)).stdout)] == [run_id]
+    assert "nothing fired (1 span(s)): the steps are skipped" in output
 
 
 def test_taxi_dag_on_a_mysql_store_is_one_run_with_its_lineage(airflow, mariadb, mysql_database, tmp_path):
@@ -97,8 +141,8 @@ def test_taxi_dag_on_a_mysql_store_is_one_run_with_its_lineage(airflow, mariadb,
     assert export.returncode == 0, export.stderr
 
     conf = {"ingest.span": "Feb", "train.epochs": 2, "compare.min_auc": 0.5}
-    run_id, af, output = dag_test(airflow, "mlnb_taxi", conf)
-    assert af["state"] == "success" and af["tasks"] == dict.fromkeys(steps, "success"), output[-8000:]
+    run_id, af, output = dag_test(airflow, "mlnb_taxi", conf)  # no model is served yet: model_quality fires
+    assert af["state"] == "success" and af["tasks"] == dict.fromkeys(["triggers", *steps, "record_run"], "success"), output[-8000:]
     listed = json.loads(mlnb("runs", "list", "--json", "-w", str(ws), env={**os.environ, **env}).stdout)
     assert [(r["run_id"], r["status"], r["steps"]) for r in listed] == [(run_id, "succeeded", {"ran": len(steps)})]
     run = json.loads((ws / "runs" / run_id / "run.json").read_text())
@@ -106,6 +150,8 @@ def test_taxi_dag_on_a_mysql_store_is_one_run_with_its_lineage(airflow, mariadb,
     assert run["options"]["params"] == {"ingest": {"span": "Feb"}, "train": {"epochs": 2}, "compare": {"min_auc": 0.5}}
     assert run["steps"]["train"]["parameters"]["epochs"] == 2 and run["steps"]["compare"]["records"]["blessed"] is True
     assert not (ws / ".mlnb" / "metadata.sqlite").exists()
+    log = json.loads(mlnb("trigger", str(ws), "--log", "--json", env={**os.environ, **env}).stdout)
+    assert {(d["trigger"], d["run_id"], d["run_status"]) for d in log if d["fired"]} >= {("model_quality", run_id, "succeeded")}, log
 
     node = json.loads(mlnb("lineage", "serving/taxi", "--json", cwd=ws, env={**os.environ, **env}).stdout)
     producers, todo = {}, [node]
