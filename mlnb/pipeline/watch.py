@@ -145,7 +145,7 @@ def fire(pipeline:str|os.PathLike|Pipeline=".", # pipeline.yaml, its folder, or 
          now:datetime.datetime|None=None, # evaluate as of this time (default: now)
          log=None, # a function taking each line (decisions, then the run's progress); default print
          metadata=None, # the store setting (default: MLNB_METADATA, pipeline.yaml, .mlnb/config.yaml)
-         run_id:str|None=None, # with run=False: the id of the run the caller starts (an Airflow DAG run's); see `close_run`
+         run_id:str|None=None, # the id of the run started (with run=False: of the run the caller starts, see `close_run`)
         ) -> TriggerResult:
     """Evaluate the pipeline's triggers once, record every new decision, and run the pipeline if any fired.
 
@@ -184,7 +184,7 @@ def fire(pipeline:str|os.PathLike|Pipeline=".", # pipeline.yaml, its folder, or 
         log(f"{_clock()}  {why}; not run here: mlnb run {spec.spec_path}{join} {' '.join(overrides(result.parameters))}".rstrip())
         return result
     log(f"{_clock()}  running pipeline '{spec.name}' ({why}) {' '.join(overrides(result.parameters))}".rstrip())
-    try: result.run = p.run(params=result.parameters, log=log)
+    try: result.run = p.run(params=result.parameters, log=log, run_id=run_id)
     except BaseException:
         finish_decisions(store, todo, None, "interrupted"); raise
     finish_decisions(store, todo, result.run.run_id, result.run.status)
@@ -284,8 +284,8 @@ def cli_trigger(parser:argparse.ArgumentParser):
     parser.add_argument("spec", metavar="SPEC", nargs="?", default="pipeline.yaml",
                         help="pipeline.yaml or its folder (default: pipeline.yaml)")
     parser.add_argument("--no-run", action="store_true", help="decide and record, but leave the run to the caller")
-    parser.add_argument("--run-id", metavar="RUN", help="with --no-run: the id of the run the caller starts (`mlnb run --run-id "
-                        "RUN`); fired decisions are recorded as pending for it until --close RUN")
+    parser.add_argument("--run-id", metavar="RUN", help="the id of the run a trigger starts; with --no-run, of the run the caller "
+                        "starts (`mlnb run --run-id RUN`): fired decisions are recorded as pending for it until --close RUN")
     parser.add_argument("--close", metavar="RUN", help="record how run RUN ended on the decisions handed to it with --run-id "
                         "RUN; exit 0 when it succeeded, 1 when not")
     parser.add_argument("--log", action="store_true", help="print every recorded decision (the trigger log) and exit 0")
@@ -302,8 +302,6 @@ def cli_trigger(parser:argparse.ArgumentParser):
             status, handed = close_run(p, args.close)
             print(f"{_clock()}  run {args.close} {status}; recorded on {len(handed)} decision(s) that started it")
             return 0 if status == "succeeded" else 1
-        if args.run_id and not args.no_run:
-            raise InputError("--run-id RUN goes with --no-run: the caller starts run RUN (without --no-run, mlnb trigger starts its own run)")
         try: now = datetime.datetime.fromisoformat(args.time) if args.time else None
         except ValueError: raise InputError(f"--time {args.time!r}: expected an ISO 8601 time such as 2026-01-31T03:00")
         if threading.current_thread() is threading.main_thread(): signal.signal(signal.SIGTERM, _on_sigterm)
