@@ -420,3 +420,29 @@ def test_spec_errors_name_the_step(tmp_path):
     assert "Traceback" not in out and not (ws/"runs").exists()
     code, out = mlnb("run", "pipeline.yaml", "--only", "zz", cwd=ws)
     assert code == 2 and "unknown step 'zz'" in out
+
+
+def test_a_step_that_times_out_or_loses_its_kernel_names_the_cell(tmp_path):
+    "A step's `timeout:` and a kernel that dies: the step fails naming the cell and what happened, without log noise."
+    ws = workspace(tmp_path / "ws", "name: limits\nsteps:\n"
+                   "  slow: {notebook: slow.ipynb, timeout: 2}\n"
+                   "  crash: {notebook: crash.ipynb}\n"
+                   "  after: {notebook: after.ipynb, upstream: [slow]}\n", {
+        "slow.ipynb": notebook("pause = 60", "x = 1", "import time\ntime.sleep(pause)"),
+        "crash.ipynb": notebook(None, "import os", "os._exit(3)"),
+        "after.ipynb": notebook(None, "print('never')"),
+    })
+    code, out = mlnb("run", ws / "pipeline.yaml")
+    assert code == 1, out
+    run = json.loads(next((ws / "runs").glob("*/run.json")).read_text())
+    steps = {n: (s["status"], s["reason"].split(";")[0]) for n, s in run["steps"].items()}
+    assert steps == {
+        "slow": ("failed", "step 'slow' failed in cell 2 of slow.ipynb: CellTimeoutError: the cell ran longer than the "
+                           "timeout of 2 s per cell"),
+        "crash": ("failed", "step 'crash' failed in cell 1 of crash.ipynb: DeadKernelError: the kernel died while running "
+                            "the cell (it crashed, exited or ran out of memory)"),
+        "after": ("skipped", "upstream step 'slow' failed")}, steps
+    assert run["steps"]["slow"]["error"]["exec_count"] == 3  # In [3] of the executed copy: `pause` was not injected
+    assert "ERROR:" not in out and "Task was destroyed" not in out, out  # papermill's and asyncio's notes say it again
+    code, out = mlnb("run", ws / "pipeline.yaml", "--only", "slow", "-p", "slow.pause=0")
+    assert code == 0, out

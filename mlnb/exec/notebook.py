@@ -12,7 +12,7 @@ from .context import context_code
 
 # %% auto #0
 __all__ = ['KERNEL_ARGS', 'START_TIMEOUT', 'StartedKernel', 'KernelPool', 'failing_cell', 'notebook_language',
-           'ParameterWarnings', 'quiet_papermill', 'execute_notebook']
+           'ParameterWarnings', 'PendingPollTask', 'quiet_papermill', 'execute_notebook']
 
 # %% ../../nbs/exec/42_notebook.ipynb #075cd5f9
 KERNEL_ARGS = ["--IPKernelApp.log_level=ERROR"]  # every mlnb kernel: errors only on its stderr
@@ -279,19 +279,21 @@ class KernelPool:
     def __exit__(self, *exc): self.close()
 
 # %% ../../nbs/exec/42_notebook.ipynb #e10f4516
-def failing_cell(output:str|Path # an executed notebook written by papermill
+def failing_cell(output:str|Path, # an executed notebook written by papermill
+                 started:bool=False # no cell marked failed: answer with the last cell papermill started (a timeout, a dead kernel)
                 ) -> tuple[int|None, int|None]:
     "(index in the source notebook, execution count) of the cell papermill marked as failed; (None, None) if none."
+    last = None, None
     with contextlib.suppress(OSError, ValueError, KeyError):
         cells = [c for c in json.loads(Path(output).read_text())["cells"]
                  if "papermill-error-cell-tag" not in (c.get("metadata", {}).get("tags") or [])]
         injected = 0
-        for c in cells:
-            tags = c.get("metadata", {}).get("tags") or []
+        for i, c in enumerate(cells):
+            tags, pm = c.get("metadata", {}).get("tags") or [], c.get("metadata", {}).get("papermill", {})
             if "injected-parameters" in tags: injected += 1; continue
-            if c.get("metadata", {}).get("papermill", {}).get("exception"):
-                return cells.index(c) - injected, c.get("execution_count")
-    return None, None
+            if pm.get("exception"): return i - injected, c.get("execution_count")
+            if started and pm.get("start_time"): last = i - injected, c.get("execution_count")
+    return last
 
 def notebook_language(nb:dict # a parsed notebook
                      ) -> str:
@@ -301,15 +303,21 @@ def notebook_language(nb:dict # a parsed notebook
 
 # %% ../../nbs/exec/42_notebook.ipynb #3f3f8cb2
 class ParameterWarnings(logging.Filter):
-    "Drops papermill's parameters-cell warnings, which mlnb's own inspection makes redundant (and often false)."
-    MESSAGES = ("Passed unknown parameter", "Unable to parse line")
+    "Drops papermill's parameters-cell warnings (mlnb's own inspection makes them redundant, and often false) and its notes on timeouts and dead kernels (mlnb's error says it)."
+    MESSAGES = ("Passed unknown parameter", "Unable to parse line", "Timeout waiting for execute reply", "Kernel died while waiting")
     def filter(self, record:logging.LogRecord) -> bool: return not str(record.msg).startswith(self.MESSAGES)
 
+class PendingPollTask(logging.Filter):
+    "Drops asyncio's note that nbclient's output-polling task was dropped pending, which follows every cell timeout."
+    def filter(self, record:logging.LogRecord) -> bool:
+        text = str(record.msg)
+        return not (text.startswith("Task was destroyed but it is pending") and "NotebookClient." in text)
+
 def quiet_papermill():
-    "Drop papermill's false parameter warnings and nbformat's missing-cell-id warning in this process (idempotent)."
-    for name in ("papermill", "papermill.translators"):
+    "Drop papermill's false parameter warnings, its timeout notes and nbformat's missing-cell-id warning in this process (idempotent)."
+    for name, kind in (("papermill", ParameterWarnings), ("papermill.translators", ParameterWarnings), ("asyncio", PendingPollTask)):
         logger = logging.getLogger(name)
-        if not any(isinstance(f, ParameterWarnings) for f in logger.filters): logger.addFilter(ParameterWarnings())
+        if not any(isinstance(f, kind) for f in logger.filters): logger.addFilter(kind())
     with contextlib.suppress(ImportError):
         from nbformat.warnings import MissingIDFieldWarning
         warnings.filterwarnings("ignore", category=MissingIDFieldWarning)
@@ -341,13 +349,18 @@ def execute_notebook(source:str|Path, # the notebook to run
                             progress_bar=False, log_output=False, execution_timeout=timeout, km=km)
     except Exception as e:
         if type(e).__name__ == "PapermillExecutionError": ename, evalue = e.ename, e.evalue  # a cell raised
-        else:  # the kernel died, timed out, or would not start
-            ename, evalue, busy = type(e).__name__, (str(e).strip().splitlines() or [""])[-1], True
+        elif type(e).__name__ == "CellTimeoutError":
+            ename, evalue, busy = "CellTimeoutError", f"the cell ran longer than the timeout of {timeout:g} s per cell", True
+        elif type(e).__name__ == "DeadKernelError":
+            ename, evalue, busy = "DeadKernelError", "the kernel died while running the cell (it crashed, exited or ran out of memory)", True
+        else:  # the kernel died or would not start
+            lines = [line for line in str(e).splitlines() if line.strip(" -")]
+            ename, evalue, busy = type(e).__name__, lines[0].strip() if lines else "", True
     finally:
         if started is not None: pool.release(started, busy)  # its process has exited: what the notebook wrote is complete
         if kernels is None: pool.close()
     if ename is None: return output
-    index, count = failing_cell(output)
+    index, count = failing_cell(output, started=busy)
     cell = f" in cell {index}" if index is not None else ""
     where = f"; see In [{count}] of {output}" if output.exists() and count else (f"; see {output}" if output.exists() else "")
     raise NotebookFailed(f"{source.name} failed{cell}: {ename}: {evalue}{where}", notebook=str(source),
