@@ -46,14 +46,22 @@ def mlnb_run_id(airflow_run_id):
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", airflow_run_id).strip("-_.") or "airflow"
 
 
-def mlnb_params(params, conf, fired=None):
-    """-p arguments: the parameters of the triggers that fired, then the params that differ from the exported
-    defaults, then every STEP.NAME key of the run's conf (a later one wins)."""
-    given = dict((fired or {}).get("parameters") or {})
-    given.update({k: v for k, v in params.items() if k in PARAMETERS and v != PARAMETERS[k]})
+def mlnb_given(params, conf):
+    "{STEP.NAME: value}: the params that differ from the exported defaults, then every STEP.NAME key of the run's conf."
+    given = {k: v for k, v in params.items() if k in PARAMETERS and v != PARAMETERS[k]}
     given.update({k: v for k, v in (conf or {}).items() if "." in str(k)})
-    text = lambda v: v if isinstance(v, str) else json.dumps(v)  # as typed after -p on the command line
-    return " ".join("-p " + shlex.quote(f"{k}={text(v)}") for k, v in sorted(given.items()))
+    return given
+
+
+def mlnb_text(value):
+    "A parameter value as typed after -p on the command line."
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def mlnb_params(params, conf, fired=None):
+    "-p arguments: the parameters of the triggers that fired, under the params and the run's conf (`mlnb_given`)."
+    given = {**((fired or {}).get("parameters") or {}), **mlnb_given(params, conf)}
+    return " ".join("-p " + shlex.quote(f"{k}={mlnb_text(v)}") for k, v in sorted(given.items()))
 
 
 def mlnb_command(args):
@@ -69,14 +77,16 @@ def mlnb_step(step):
 '''
 
 _TRIGGER_HELPERS = '''
-def mlnb_triggers(run_id, params):
-    """The short circuit: evaluate the pipeline's triggers (`mlnb trigger --no-run --json --run-id RUN`, each decision
-    recorded in mlnb's store). Nothing fired: None, and Airflow skips every step. Else the XCom the steps read: the
-    triggers that fired and the run's parameters (the span). The param `triggers` false runs the steps regardless."""
+def mlnb_triggers(run_id, params, dag_run):
+    """The short circuit: evaluate the pipeline's triggers (`mlnb trigger --no-run --json --run-id RUN -p ...`, the
+    params and conf checked first, each decision recorded in mlnb's store). Nothing fired: None, and Airflow skips
+    every step. Else the XCom the steps read: the triggers that fired and the run's parameters (the span). The param
+    `triggers` false runs the steps regardless."""
     if not params.get("triggers", True):
         print("the param `triggers` is false: the steps run without evaluating the triggers")
         return {"fired": [], "parameters": {}}
-    proc = subprocess.run([MLNB, "trigger", SPEC, "--no-run", "--json", "--run-id", mlnb_run_id(run_id)],
+    given = [x for k, v in sorted(mlnb_given(params, dag_run.conf).items()) for x in ("-p", f"{k}={mlnb_text(v)}")]
+    proc = subprocess.run([MLNB, "trigger", SPEC, "--no-run", "--json", "--run-id", mlnb_run_id(run_id), *given],
                           cwd=WORKSPACE, capture_output=True, text=True)
     if proc.returncode not in (0, NOT_FIRED):
         print(proc.stdout[-4000:] + proc.stderr)
@@ -86,11 +96,14 @@ def mlnb_triggers(run_id, params):
     for d in result["decisions"]:
         span = f" span {d['span']}" if d.get("span") else ""
         print(f"{d['trigger']}: {'fired' if d['fired'] else 'not fired'}{span}: {d['reason']}")
+    for d in result["resumed"]:
+        print(f"{d['trigger']}: taken over{' span ' + d['span'] if d.get('span') else ''}: an earlier run it started did not finish")
     if not result["fired"]:
         print(f"nothing fired ({len(result['spans'])} span(s)): the steps are skipped")
         return None
     parameters = {f"{step}.{k}": v for step, values in result["parameters"].items() for k, v in values.items()}
-    return {"fired": sorted({d["trigger"] for d in result["decisions"] if d["fired"]}), "parameters": parameters}
+    fired = {d["trigger"] for d in result["decisions"] + result["resumed"] if d["fired"]}
+    return {"fired": sorted(fired), "parameters": parameters}
 '''
 
 def _dag_parameters(pipeline:Pipeline) -> dict:

@@ -8,14 +8,17 @@ import argparse, datetime, io, json, math, os, signal, socket, sys, threading, t
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from ..errors import InputError, MlnbError
-from .spec import PipelineSpec, normalise_overrides
+from .spec import PipelineSpec, normalise_overrides, parse_overrides, validate_spec
 from .api import Pipeline
+from .runner import check_run_id
+from ..exec.run_json import read_run_json
 from .triggers import (DECISION_PROPERTIES, DECISION_TYPE, TRIGGER_CONTEXT, Checked, Decision, trigger_log,
                                     check_triggers, evaluate)
 
 # %% auto #0
 __all__ = ['FIRED', 'NOT_FIRED', 'EXIT_CODES', 'record_decisions', 'finish_decisions', 'past_decisions', 'TriggerResult',
-           'overrides', 'run_parameters', 'fire', 'close_run', 'watch', 'cli_trigger', 'cli_watch']
+           'overrides', 'run_parameters', 'fire', 'run_outcome', 'take_over', 'close_run', 'watch', 'cli_trigger',
+           'cli_watch']
 
 # %% ../../nbs/pipeline/57_watch.ipynb #845415f2
 FIRED, NOT_FIRED = 0, 3  # exit codes of `mlnb trigger` (1: its run failed, 2: bad input, 130: interrupted)
@@ -146,11 +149,14 @@ def fire(pipeline:str|os.PathLike|Pipeline=".", # pipeline.yaml, its folder, or 
          log=None, # a function taking each line (decisions, then the run's progress); default print
          metadata=None, # the store setting (default: MLNB_METADATA, pipeline.yaml, .mlnb/config.yaml)
          run_id:str|None=None, # the id of the run started (with run=False: of the run the caller starts, see `close_run`)
+         params:dict|None=None, # parameters of the run started, over the triggers' own: {step: {name: value}} or {"step.name": value}
         ) -> TriggerResult:
     """Evaluate the pipeline's triggers once, record every new decision, and run the pipeline if any fired.
 
-    With `run=False` the fired decisions are recorded as "not run"; with a `run_id` too, as "pending" for that run,
-    which the caller starts (and ends with `close_run`): they are never resumed by another evaluation."""
+    Bad input (the spec, its data, a `params` value, a `run_id`) raises before anything is recorded. With
+    `run=False` the fired decisions are recorded as "not run"; with a `run_id` too, as "pending" for that run, which
+    the caller starts and ends with `close_run` (an orchestrator such as Airflow). Such a caller also takes over
+    what an earlier hand-over left pending (`take_over`)."""
     from mlnb.data.monitoring import record_spans
     from mlnb.metadata.store import Store
     from mlnb.core.files import FileLock
@@ -158,6 +164,11 @@ def fire(pipeline:str|os.PathLike|Pipeline=".", # pipeline.yaml, its folder, or 
     p = pipeline if isinstance(pipeline, Pipeline) else Pipeline.load(pipeline, metadata)
     spec = p.spec
     if not spec.triggers: raise spec.error("no `triggers:` section: there is nothing to evaluate (see `mlnb trigger --help`)")
+    if run_id is not None: check_run_id(run_id, "--run-id")
+    extra = normalise_overrides(spec, params)
+    if extra:  # checked and typed as `mlnb run` would (a -p value is text until then)
+        plan = validate_spec(spec, extra)
+        extra = {step: {k: plan[step]["parameters"][k] for k in values} for step, values in extra.items()}
     checked = check_triggers(spec)  # bad input stops here: nothing is recorded
     with FileLock(spec.workspace/".mlnb"/"locks"/"triggers.lock"):  # one evaluator at a time per workspace
         store = Store(spec.workspace, p.metadata)
@@ -172,12 +183,14 @@ def fire(pipeline:str|os.PathLike|Pipeline=".", # pipeline.yaml, its folder, or 
                    if run and d.get("fired") and d.get("run_status") in ("pending", "interrupted") and not d.get("run_id")
                    and d.get("host") == socket.gethostname() and not _alive(d.get("pid"))]
         if resumed: _claim(store, resumed)
+        if not run and run_id: resumed = take_over(store, spec, past, run_id)
     result = TriggerResult(new, resumed=resumed, spans=[s.key for s in checked.spans])
     for d in new: log(d.line())
     for d in resumed: log(f"{_clock()}  {d.trigger:<14} resumed    span {d.span or '-':<7} its run was interrupted: running it again")
     todo = result.fired + resumed
     if not todo: return result
     result.parameters = run_parameters(checked, todo)
+    for step, values in extra.items(): result.parameters.setdefault(step, {}).update(values)
     why = f"fired by {', '.join(dict.fromkeys(d.trigger for d in todo))}"
     if not run:
         join = f" --run-id {run_id}" if run_id else ""
@@ -195,25 +208,50 @@ def _fired(d:dict) -> Decision:
     return Decision(d["trigger"], d.get("kind", ""), True, d.get("reason", ""), d.get("span"), d.get("key", ""),
                     d.get("time", ""), execution_id=d["execution_id"])
 
+def run_outcome(spec:PipelineSpec, run_id:str) -> str|None:
+    """How run `run_id` of the workspace stands by its run.json: its status, but "failed" when it succeeded without a
+    step of the pipeline (that step's task failed before mlnb recorded it); None when it recorded nothing."""
+    folder = spec.workspace/"runs"/run_id
+    if not (folder/"run.json").exists(): return None
+    rec = read_run_json(folder)
+    return "failed" if rec.status == "succeeded" and set(spec.steps) - set(rec.steps) else rec.status
+
+def take_over(store, spec:PipelineSpec, past:list[dict], run_id:str) -> list[Decision]:
+    """Fired decisions handed to another run that never closed them (its orchestrator's run died or was stopped):
+    those whose run ended are closed with its outcome; those whose run was interrupted, or never started, are handed
+    to `run_id` (returned). Call it only from the next run of the same orchestrator (no other run of it is live)."""
+    mine = []
+    for d in past:
+        if not (d.get("fired") and d.get("run_status") == "pending" and d.get("run_id") not in (None, "", run_id)): continue
+        outcome = run_outcome(spec, d["run_id"])
+        if outcome in ("succeeded", "failed"): finish_decisions(store, [_fired(d)], d["run_id"], outcome)
+        else: mine.append(_fired(d))
+    if mine:
+        exs = store.call("get_executions_by_id", [d.execution_id for d in mine])
+        for ex in exs: ex.properties["run_id"].string_value, ex.properties["pid"].int_value = run_id, os.getpid()
+        store.call("put_executions", exs)
+    return mine
+
 def close_run(pipeline:str|os.PathLike|Pipeline, # pipeline.yaml, its folder, or a Pipeline
               run_id:str, # the run that `fire(run=False, run_id=...)` handed the fired decisions to
               metadata=None, # the store setting
              ) -> tuple[str, list[Decision]]:
     """Record how run `run_id` ended on the decisions that started it: (its status, those decisions).
 
-    The status is the run's (its run.json); a run that never recorded a step (its first step refused its
-    parameters, say) counts as failed. The decisions are associated with the run's context in the store."""
+    The status is `run_outcome`'s; a run that never recorded a step counts as failed. The decisions are
+    associated with the run's context in the store. An `InputError` when there is neither such a run nor a decision
+    handed to it."""
     from mlnb.metadata.store import Store
-    from mlnb.exec.run_json import read_run_json
-    from .runner import check_run_id
     check_run_id(run_id, "--close")
     p = pipeline if isinstance(pipeline, Pipeline) else Pipeline.load(pipeline, metadata)
-    folder = p.workspace/"runs"/run_id
-    status = read_run_json(folder).status if (folder/"run.json").exists() else "failed"
     store = Store(p.workspace, p.metadata)
     handed = [_fired(d) for d in past_decisions(store, p.name) if d.get("run_id") == run_id and d.get("run_status") == "pending"]
-    finish_decisions(store, handed, run_id, status)
-    return status, handed
+    status = run_outcome(p.spec, run_id)
+    if status is None and not handed:
+        raise InputError(f"--close {run_id}: no run {run_id} in {p.workspace} and no trigger decision handed to it "
+                         "(`mlnb trigger --log` lists the decisions and their runs)", run_id=run_id)
+    finish_decisions(store, handed, run_id, status or "failed")
+    return status or "failed", handed
 
 def _claim(store, decisions:list[Decision]) -> None:
     "Mark interrupted decisions as this process's (so that no other evaluator resumes them too)."
@@ -288,6 +326,8 @@ def cli_trigger(parser:argparse.ArgumentParser):
                         "starts (`mlnb run --run-id RUN`): fired decisions are recorded as pending for it until --close RUN")
     parser.add_argument("--close", metavar="RUN", help="record how run RUN ended on the decisions handed to it with --run-id "
                         "RUN; exit 0 when it succeeded, 1 when not")
+    parser.add_argument("-p", "--param", action="append", metavar="STEP.NAME=VALUE", help="a parameter of the run a trigger "
+                        "starts, over the triggers' own (checked first: a bad value records nothing; repeatable)")
     parser.add_argument("--log", action="store_true", help="print every recorded decision (the trigger log) and exit 0")
     parser.add_argument("--json", action="store_true", help="print JSON: the decisions and the run's parameters")
     parser.add_argument("--time", metavar="ISO", help="evaluate as of this time, e.g. 2026-01-31T03:00 (default: now)")
@@ -306,7 +346,8 @@ def cli_trigger(parser:argparse.ArgumentParser):
         except ValueError: raise InputError(f"--time {args.time!r}: expected an ISO 8601 time such as 2026-01-31T03:00")
         if threading.current_thread() is threading.main_thread(): signal.signal(signal.SIGTERM, _on_sigterm)
         out = io.StringIO() if args.json else None
-        res = fire(p, run=not args.no_run, now=now, log=(lambda line: print(line, file=out)) if out else None, run_id=args.run_id)
+        res = fire(p, run=not args.no_run, now=now, log=(lambda line: print(line, file=out)) if out else None, run_id=args.run_id,
+                   params=parse_overrides(args.param))
         if args.json: print(json.dumps(res.to_dict(), indent=1, default=str))
         elif not res.decisions and not res.resumed:
             print(f"{_clock()}  nothing new ({len(res.spans)} span(s)); `mlnb trigger --log` shows the decisions")

@@ -126,6 +126,16 @@ def test_triggers_are_a_short_circuit_and_the_log_names_the_dag_run(airflow, tmp
     assert [r["run_id"] for r in json.loads(mlnb("runs", "list", "--json", "-w", str(ws)).stdout)] == [run_id]
     assert "nothing fired (1 span(s)): the steps are skipped" in output
 
+    # 3. a step task that fails before mlnb records it (pipeline.yaml renamed `report` after the export): the run is
+    #    incomplete, so record_run records it failed and the DAG run fails
+    (ws / "pipeline.yaml").write_text(TRIGGERED.replace("report:", "summary:"))
+    (ws / "incoming" / "2026-04.csv").write_text("x,y\n1,a\n")
+    run_id3, af3, output = dag_test(airflow, "mlnb_ct", {})
+    assert af3["state"] == "failed" and af3["tasks"] == {"triggers": "success", "count": "success", "report": "failed",
+                                                         "record_run": "failed"}, output[-6000:]
+    log = json.loads(mlnb("trigger", str(ws), "--log", "--json").stdout)
+    assert [(d["span"], d["run_id"], d["run_status"]) for d in log if d["fired"]][-1] == ("2026-04", run_id3, "failed")
+
 
 def test_taxi_dag_on_a_mysql_store_is_one_run_with_its_lineage(airflow, mariadb, mysql_database, tmp_path):
     "The demo pipeline as a team runs it: Airflow's worker environment points mlnb at MySQL; conf sets three parameters."
