@@ -180,7 +180,8 @@ def fire(pipeline:str|os.PathLike|Pipeline=".", # pipeline.yaml, its folder, or 
             for d in new: d.run_id = run_id if d.fired else None
         new = record_decisions(store, spec, new, ids, status)
         resumed = [_fired(d) for d in past
-                   if run and d.get("fired") and d.get("run_status") in ("pending", "interrupted") and not d.get("run_id")
+                   if run and d.get("fired") and (d.get("run_status") == "interrupted"  # pending with a run id: handed over
+                                                  or (d.get("run_status") == "pending" and not d.get("run_id")))
                    and d.get("host") == socket.gethostname() and not _alive(d.get("pid"))]
         if resumed: _claim(store, resumed)
         if not run and run_id: resumed = take_over(store, spec, past, run_id)
