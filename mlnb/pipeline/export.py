@@ -156,7 +156,7 @@ def airflow_dag(pipeline:Pipeline, # the pipeline to schedule
     if not retry_delay >= 0: raise PipelineError(f"--retry-delay {retry_delay!r}: expected seconds, 0 or more")
     taken = [n for n in (TRIGGERS_TASK, CLOSE_TASK) if triggers and n in pipeline.steps]
     if taken: raise pipeline.spec.error(f"step '{taken[0]}' has the name of the DAG's own task for the triggers; rename the step")
-    params = {**_dag_parameters(pipeline)}
+    params = _dag_parameters(pipeline)
     lines = [
         *_dag_header(pipeline, triggers),
         "",
