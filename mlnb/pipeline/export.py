@@ -197,7 +197,7 @@ def airflow_dag(pipeline:Pipeline, # the pipeline to schedule
         lines += ["",
                   f"    triggers = ShortCircuitOperator(task_id={TRIGGERS_TASK!r}, python_callable=mlnb_triggers)",
                   f"    close = MlnbTask(task_id={CLOSE_TASK!r}, bash_command=mlnb_command('trigger ' + shlex.quote(SPEC) + ' --close "
-                  "{{ mlnb_run_id(run_id) }}'), trigger_rule='all_done', retries=0)",
+                  "{{ mlnb_run_id(run_id) }} --steps ' + shlex.quote(','.join(tasks))), trigger_rule='all_done', retries=0)",
                   f"    triggers >> [{', '.join(f'tasks[{n!r}]' for n in roots)}]",
                   "    list(tasks.values()) >> close"]
     return "\n".join(lines) + "\n"

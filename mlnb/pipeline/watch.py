@@ -12,6 +12,7 @@ from .spec import PipelineSpec, normalise_overrides, parse_overrides, validate_s
 from .api import Pipeline
 from .runner import check_run_id
 from ..exec.run_json import read_run_json
+from ..metadata.store import run_alive
 from .triggers import (DECISION_PROPERTIES, DECISION_TYPE, TRIGGER_CONTEXT, Checked, Decision, trigger_log,
                                     check_triggers, evaluate)
 
@@ -174,6 +175,7 @@ def fire(pipeline:str|os.PathLike|Pipeline=".", # pipeline.yaml, its folder, or 
         store = Store(spec.workspace, p.metadata)
         past = past_decisions(store, spec.name)
         new, profiled = evaluate(checked, past, now)
+        _check_span(checked, [d for d in new if d.fired], extra)
         ids = dict(zip([s.key for s in profiled], record_spans(profiled, spec.workspace, p.metadata))) if profiled else {}
         status = ("pending" if run or run_id else "not run") if any(d.fired for d in new) else None
         if not run and run_id:
@@ -204,38 +206,57 @@ def fire(pipeline:str|os.PathLike|Pipeline=".", # pipeline.yaml, its folder, or 
     finish_decisions(store, todo, result.run.run_id, result.run.status)
     return result
 
+def _check_span(checked:Checked, fired:list[Decision], extra:dict) -> None:
+    "Refuse a parameter that sets another span than the one that fired (the decision would say a span ran that did not)."
+    spans = run_parameters(checked, fired) if fired else {}
+    for step, values in spans.items():
+        given = extra.get(step, {}).get("span")
+        if given is not None and str(given) != str(values.get("span")):
+            raise InputError(f"-p {step}.span={given}: the span is the trigger's ({values.get('span')} fired); to run "
+                             "another span, run the pipeline without the triggers (`mlnb run -p ...`)", step=step)
+
 def _fired(d:dict) -> Decision:
     "A recorded fired decision (a dict of `past_decisions`) as a Decision."
     return Decision(d["trigger"], d.get("kind", ""), True, d.get("reason", ""), d.get("span"), d.get("key", ""),
                     d.get("time", ""), execution_id=d["execution_id"])
 
-def run_outcome(spec:PipelineSpec, run_id:str) -> str|None:
-    """How run `run_id` of the workspace stands by its run.json: its status, but "failed" when it succeeded without a
-    step of the pipeline (that step's task failed before mlnb recorded it); None when it recorded nothing."""
+def run_outcome(spec:PipelineSpec, run_id:str, steps:list|None=None) -> str|None:
+    """How run `run_id` of the workspace stands by its run.json: its status, but "failed" when it succeeded without one
+    of `steps` (default: the pipeline's; that step's task failed before mlnb recorded it), and "interrupted" when it
+    says running but no process works on it; None when it recorded nothing."""
     folder = spec.workspace/"runs"/run_id
     if not (folder/"run.json").exists(): return None
     rec = read_run_json(folder)
-    return "failed" if rec.status == "succeeded" and set(spec.steps) - set(rec.steps) else rec.status
+    if rec.status == "running" and not run_alive(folder): return "interrupted"
+    return "failed" if rec.status == "succeeded" and set(steps or spec.steps) - set(rec.steps) else rec.status
 
 def take_over(store, spec:PipelineSpec, past:list[dict], run_id:str) -> list[Decision]:
-    """Fired decisions handed to another run that never closed them (its orchestrator's run died or was stopped):
-    those whose run ended are closed with its outcome; those whose run was interrupted, or never started, are handed
-    to `run_id` (returned). Call it only from the next run of the same orchestrator (no other run of it is live)."""
+    """Fired decisions of earlier runs that did not complete: a run that was interrupted, or handed over and never
+    closed (its orchestrator's run died or was stopped). Those whose run ended are closed with its outcome; those whose
+    run was interrupted or never started are handed to `run_id` (returned). A run a process works on now is left
+    alone; between two of its steps a run cannot be told from a dead one, so call this only from the next run of the
+    orchestrator that hands runs over (the exported Airflow DAG runs one at a time)."""
     mine = []
     for d in past:
-        if not (d.get("fired") and d.get("run_status") == "pending" and d.get("run_id") not in (None, "", run_id)): continue
-        outcome = run_outcome(spec, d["run_id"])
-        if outcome in ("succeeded", "failed"): finish_decisions(store, [_fired(d)], d["run_id"], outcome)
+        status, other = d.get("run_status"), d.get("run_id")
+        if not (d.get("fired") and other not in (None, "", run_id) and status in ("pending", "interrupted")): continue
+        if run_alive(spec.workspace/"runs"/other): continue
+        outcome = "interrupted" if status == "interrupted" else run_outcome(spec, other)
+        if outcome in ("succeeded", "failed"): finish_decisions(store, [_fired(d)], other, outcome)
         else: mine.append(_fired(d))
     if mine:
         exs = store.call("get_executions_by_id", [d.execution_id for d in mine])
-        for ex in exs: ex.properties["run_id"].string_value, ex.properties["pid"].int_value = run_id, os.getpid()
+        for ex in exs:
+            ex.properties["run_id"].string_value, ex.properties["run_status"].string_value = run_id, "pending"
+            ex.properties["pid"].int_value = os.getpid()
         store.call("put_executions", exs)
+        for d in mine: d.run_id, d.run_status = run_id, "pending"
     return mine
 
 def close_run(pipeline:str|os.PathLike|Pipeline, # pipeline.yaml, its folder, or a Pipeline
               run_id:str, # the run that `fire(run=False, run_id=...)` handed the fired decisions to
               metadata=None, # the store setting
+              steps:list|None=None, # the steps the run was to run (default: the pipeline's): one it lacks means it failed
              ) -> tuple[str, list[Decision]]:
     """Record how run `run_id` ended on the decisions that started it: (its status, those decisions).
 
@@ -247,7 +268,7 @@ def close_run(pipeline:str|os.PathLike|Pipeline, # pipeline.yaml, its folder, or
     p = pipeline if isinstance(pipeline, Pipeline) else Pipeline.load(pipeline, metadata)
     store = Store(p.workspace, p.metadata)
     handed = [_fired(d) for d in past_decisions(store, p.name) if d.get("run_id") == run_id and d.get("run_status") == "pending"]
-    status = run_outcome(p.spec, run_id)
+    status = run_outcome(p.spec, run_id, steps)
     if status is None and not handed:
         raise InputError(f"--close {run_id}: no run {run_id} in {p.workspace} and no trigger decision handed to it "
                          "(`mlnb trigger --log` lists the decisions and their runs)", run_id=run_id)
@@ -257,7 +278,9 @@ def close_run(pipeline:str|os.PathLike|Pipeline, # pipeline.yaml, its folder, or
 def _claim(store, decisions:list[Decision]) -> None:
     "Mark interrupted decisions as this process's (so that no other evaluator resumes them too)."
     exs = store.call("get_executions_by_id", [d.execution_id for d in decisions])
-    for ex in exs: ex.properties["pid"].int_value, ex.properties["run_status"].string_value = os.getpid(), "pending"
+    for ex in exs:
+        ex.properties["pid"].int_value, ex.properties["run_status"].string_value = os.getpid(), "pending"
+        ex.properties["run_id"].string_value = ""  # this process's run, not the interrupted one (and not handed over)
     store.call("put_executions", exs)
 
 # %% ../../nbs/pipeline/57_watch.ipynb #205699ee
@@ -327,6 +350,8 @@ def cli_trigger(parser:argparse.ArgumentParser):
                         "starts (`mlnb run --run-id RUN`): fired decisions are recorded as pending for it until --close RUN")
     parser.add_argument("--close", metavar="RUN", help="record how run RUN ended on the decisions handed to it with --run-id "
                         "RUN; exit 0 when it succeeded, 1 when not")
+    parser.add_argument("--steps", metavar="A,B", help="with --close: the steps the run was to run (default: the pipeline's); "
+                        "a run without one of them failed")
     parser.add_argument("-p", "--param", action="append", metavar="STEP.NAME=VALUE", help="a parameter of the run a trigger "
                         "starts, over the triggers' own (checked first: a bad value records nothing; repeatable)")
     parser.add_argument("--log", action="store_true", help="print every recorded decision (the trigger log) and exit 0")
@@ -340,7 +365,7 @@ def cli_trigger(parser:argparse.ArgumentParser):
             else: _print_log(df)
             return 0
         if args.close:
-            status, handed = close_run(p, args.close)
+            status, handed = close_run(p, args.close, steps=[s for s in (args.steps or "").split(",") if s] or None)
             print(f"{_clock()}  run {args.close} {status}; recorded on {len(handed)} decision(s) that started it")
             return 0 if status == "succeeded" else 1
         try: now = datetime.datetime.fromisoformat(args.time) if args.time else None
