@@ -282,7 +282,7 @@ class KernelPool:
 def failing_cell(output:str|Path, # an executed notebook written by papermill
                  started:bool=False # no cell marked failed: answer with the last cell papermill started (a timeout, a dead kernel)
                 ) -> tuple[int|None, int|None]:
-    "(index in the source notebook, execution count) of the cell papermill marked as failed; (None, None) if none."
+    "(index in the source notebook, execution count) of the cell papermill marked as failed (or last started); (None, None) if none."
     last = None, None
     with contextlib.suppress(OSError, ValueError, KeyError):
         cells = [c for c in json.loads(Path(output).read_text())["cells"]
@@ -353,7 +353,7 @@ def execute_notebook(source:str|Path, # the notebook to run
             ename, evalue, busy = "CellTimeoutError", f"the cell ran longer than the timeout of {timeout:g} s per cell", True
         elif type(e).__name__ == "DeadKernelError":
             ename, evalue, busy = "DeadKernelError", "the kernel died while running the cell (it crashed, exited or ran out of memory)", True
-        else:  # the kernel died or would not start
+        else:  # the kernel would not start, or papermill failed otherwise
             lines = [line for line in str(e).splitlines() if line.strip(" -")]
             ename, evalue, busy = type(e).__name__, lines[0].strip() if lines else "", True
     finally:
