@@ -364,6 +364,7 @@ def cli_trigger(parser:argparse.ArgumentParser):
             if args.json: print(df.to_json(orient="records", indent=1))
             else: _print_log(df)
             return 0
+        if args.steps and not args.close: raise InputError("--steps goes with --close RUN (the steps that run was to run)")
         if args.close:
             status, handed = close_run(p, args.close, steps=[s for s in (args.steps or "").split(",") if s] or None)
             print(f"{_clock()}  run {args.close} {status}; recorded on {len(handed)} decision(s) that started it")
