@@ -5,7 +5,7 @@
 # %% ../../nbs/pipeline/55_triggers.ipynb #0ce1f6b8
 from __future__ import annotations
 import datetime, json, math, os
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from ..errors import DataError, ParameterError, PipelineError
 from .sections import SPAN_KINDS, TriggerSpec
@@ -15,14 +15,14 @@ from .api import Pipeline
 # %% auto #0
 __all__ = ['DECISION_TYPE', 'TRIGGER_CONTEXT', 'DECISION_PROPERTIES', 'LOG_COLUMNS', 'DRIFT_MEASUREMENTS', 'Decision', 'Checked',
            'check_triggers', 'decide_drift', 'decide_p_value', 'decide_anomalies', 'decide_metric', 'decide_schedule',
-           'evaluate', 'monitoring', 'pipeline_monitoring', 'trigger_log']
+           'definition', 'evaluate', 'monitoring', 'pipeline_monitoring', 'trigger_log']
 
 # %% ../../nbs/pipeline/55_triggers.ipynb #e232ea1b
 DECISION_TYPE, TRIGGER_CONTEXT = "mlnb.TriggerDecision", "mlnb.Trigger"
 DECISION_PROPERTIES = {"pipeline": "STRING", "trigger": "STRING", "kind": "STRING", "fired": "BOOLEAN", "reason": "STRING",
                        "span": "STRING", "key": "STRING", "time": "STRING", "run_id": "STRING",
                        "run_status": "STRING", "value": "DOUBLE", "threshold": "DOUBLE", "parameters": "STRING",
-                       "pid": "INT", "host": "STRING"}
+                       "pid": "INT", "host": "STRING", "definition": "STRING"}
 LOG_COLUMNS = ["time", "trigger", "kind", "fired", "reason", "span", "run_id", "run_status", "value", "threshold",
                "pipeline", "execution_id"]
 DRIFT_MEASUREMENTS = ("tfdv_linf", "tfdv_jsd", "ks", "chi2", "psi", "wasserstein", "jensenshannon")
@@ -42,6 +42,7 @@ class Decision:
     run_id: str|None = None  # the run it started
     run_status: str|None = None  # pending, succeeded, failed, interrupted; "not run" with --no-run
     execution_id: int|None = None  # its ML-Metadata execution
+    definition: str = ""  # the trigger's `definition` when it decided
 
     def line(self) -> str:
         "One line for logs: time, trigger, fired or not, span, reason."
@@ -218,32 +219,56 @@ def _now(now=None) -> datetime.datetime:
 def _nothing_served(path:Path) -> bool:
     return not path.exists() or (path.is_dir() and not any(path.iterdir()))
 
+def definition(t:TriggerSpec|dict) -> str:
+    "A short hash of what a trigger judges (its kind and thresholds; not its name, description or run parameters)."
+    import hashlib
+    d = asdict(t) if isinstance(t, TriggerSpec) else dict(t)
+    judged = {k: v for k, v in sorted(d.items()) if k not in ("name", "description", "parameters")}
+    return hashlib.sha256(json.dumps(judged, sort_keys=True, default=str).encode()).hexdigest()[:12]
+
+def _span_todo(checked:Checked, t:TriggerSpec, past:list, keys:dict, known:dict|None, stamp:str) -> tuple[list, list]:
+    """(the spans `t` decides about now, decisions that it skips older spans). Each span is decided once; a trigger added
+    or changed since the last evaluation (`known`: {name: definition} then) judges from the newest span on: older spans
+    it has not decided are recorded as skipped, and the newest is judged again by a changed definition."""
+    mine = definition(t)
+    decided = {d.get("key"): d.get("definition", "") for d in past if d.get("trigger") == t.name}
+    todo = [s.key for s in checked.spans if keys[s.key] not in decided]
+    if not known or known.get(t.name) == mine or not checked.spans: return todo, []
+    newest, how = checked.spans[-1].key, "changed" if t.name in known else "added"
+    skipped = [Decision(t.name, t.on, False, f"span '{k}' came before trigger '{t.name}' was {how}: it judges spans from "
+                        f"'{newest}' on", k, keys[k], stamp, definition=mine) for k in todo if k != newest]
+    again = decided.get(keys[newest]) not in (None, mine)  # decided by the earlier definition: judged by this one too
+    return ([newest] if newest in todo or again else []), skipped
+
 def evaluate(checked:Checked, # from `check_triggers`
              past:list[dict]=(), # recorded decisions (`past_decisions`): what is decided already
              now:datetime.datetime|None=None, # evaluate as of this time (default: now)
+             known:dict|None=None, # {trigger: definition} of the last evaluation (None: the first one, every span is new)
             ) -> tuple[list[Decision], list]:
     "(the new decisions, the spans profiled to make them): nothing is recorded."
     from mlnb.data.monitoring import SHARE, span_fingerprint
     from mlnb.core.files import Fingerprints
     spec, ws, now = checked.spec, checked.workspace, _now(now)
-    stamp, done = now.isoformat(timespec="seconds"), {(d.get("trigger"), d.get("key")) for d in past}
+    stamp = now.isoformat(timespec="seconds")
     fps = Fingerprints(ws/".mlnb"/"cache"/"fingerprints.json")
     keys = {s.key: f"{s.key}@{span_fingerprint(s, fps)[7:23]}" for s in checked.spans}
     fps.save()
-    todo = {t.name: [s.key for s in checked.spans if (t.name, keys[s.key]) not in done] for t in spec.triggers.values()
-            if t.on in SPAN_KINDS}
-    out, profiled = [], []
+    out, profiled, todo = [], [], {}
+    for t in spec.triggers.values():
+        if t.on in SPAN_KINDS:
+            todo[t.name], skipped = _span_todo(checked, t, past, keys, known, stamp)
+            out += skipped
     newest = checked.spans[-1].key if checked.spans else None
     for t in spec.triggers.values():
         if t.on == "schedule":
             last = max((d["time"] for d in past if d.get("trigger") == t.name), default=None)
             got = decide_schedule(t, now, last)
-            if got: out.append(Decision(t.name, t.on, got[0], got[1], newest if got[0] else None, got[2], stamp))
+            if got: out.append(Decision(t.name, t.on, got[0], got[1], newest if got[0] else None, got[2], stamp, definition=definition(t)))
         elif t.on == "new_span":
             for k in todo[t.name]:
                 s = next(x for x in checked.spans if x.key == k)
                 out.append(Decision(t.name, t.on, True, f"new span '{k}' ({', '.join(Path(p).name for p in s.paths[:3])}"
-                                    f"{', ...' if len(s.paths) > 3 else ''})", k, keys[k], stamp))
+                                    f"{', ...' if len(s.paths) > 3 else ''})", k, keys[k], stamp, definition=definition(t)))
     measured = [t for t in spec.triggers.values() if t.on in SPAN_KINDS and t.on != "new_span" and todo[t.name]]
     if measured:
         m, model_rows, model = monitoring(checked, [k for t in measured if t.on == "metric" for k in todo[t.name]])
@@ -257,7 +282,8 @@ def evaluate(checked:Checked, # from `check_triggers`
                 else: got = decide_metric(t, k, model_rows, model)
                 fired, reason, value, thr = got
                 out.append(Decision(t.name, t.on, bool(fired), reason, k, keys[k], stamp,
-                                    None if value is None else float(value), None if thr is None else float(thr)))
+                                    None if value is None else float(value), None if thr is None else float(thr),
+                                    definition=definition(t)))
     return out, profiled
 
 def monitoring(checked:Checked, # from `check_triggers`

@@ -4,7 +4,7 @@
 
 # %% ../../nbs/pipeline/57_watch.ipynb #f9c0a66c
 from __future__ import annotations
-import argparse, datetime, io, json, math, os, signal, socket, sys, threading, time
+import argparse, contextlib, datetime, io, json, math, os, signal, socket, sys, threading, time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from ..errors import InputError, MlnbError
@@ -14,12 +14,12 @@ from .runner import check_run_id
 from ..exec.run_json import read_run_json
 from ..metadata.store import run_alive
 from .triggers import (DECISION_PROPERTIES, DECISION_TYPE, TRIGGER_CONTEXT, Checked, Decision, trigger_log,
-                                    check_triggers, evaluate)
+                                    check_triggers, definition, evaluate)
 
 # %% auto #0
-__all__ = ['FIRED', 'NOT_FIRED', 'EXIT_CODES', 'record_decisions', 'finish_decisions', 'past_decisions', 'TriggerResult',
-           'overrides', 'run_parameters', 'fire', 'run_outcome', 'take_over', 'close_run', 'watch', 'cli_trigger',
-           'cli_watch']
+__all__ = ['FIRED', 'NOT_FIRED', 'EXIT_CODES', 'record_decisions', 'known_triggers', 'remember_triggers', 'finish_decisions',
+           'past_decisions', 'TriggerResult', 'overrides', 'run_parameters', 'fire', 'run_outcome', 'take_over',
+           'close_run', 'watch', 'cli_trigger', 'cli_watch']
 
 # %% ../../nbs/pipeline/57_watch.ipynb #845415f2
 FIRED, NOT_FIRED = 0, 3  # exit codes of `mlnb trigger` (1: its run failed, 2: bad input, 130: interrupted)
@@ -48,11 +48,11 @@ def record_decisions(store, # a `mlnb.metadata.store.Store`
             ctx = store.context(TRIGGER_CONTEXT, f"{spec.name}/{d.trigger}",
                                 {"pipeline": spec.name, "kind": t.on, "spec": json.dumps(asdict(t), default=str)})
             if d.fired and run_status: d.run_status = run_status
-            ex = pb.Execution(type_id=ids[DECISION_TYPE], external_id=f"{spec.name}/{d.trigger}#{d.key}",
+            ex = pb.Execution(type_id=ids[DECISION_TYPE], external_id=f"{spec.name}/{d.trigger}#{d.key}~{d.definition}",
                               last_known_state=pb.Execution.RUNNING if d.run_status == "pending" else pb.Execution.COMPLETE)
             set_properties(ex, {"pipeline": spec.name, "trigger": d.trigger, "kind": d.kind, "fired": bool(d.fired),
                                 "reason": d.reason, "span": d.span, "key": d.key, "time": d.time, "run_status": d.run_status,
-                                "run_id": d.run_id,
+                                "run_id": d.run_id, "definition": d.definition or None,
                                 "parameters": json.dumps(t.parameters), "host": socket.gethostname(), "pid": os.getpid(),
                                 "value": None if d.value is None or math.isnan(d.value) else float(d.value),
                                 "threshold": None if d.threshold is None or math.isnan(d.threshold) else float(d.threshold)})
@@ -64,6 +64,29 @@ def record_decisions(store, # a `mlnb.metadata.store.Store`
             except AlreadyExistsError: continue  # another process decided about it first
             out.append(d)
     return out
+
+def known_triggers(store, pipeline:str) -> dict:
+    "{trigger: definition} of a pipeline's triggers as last evaluated (their `mlnb.Trigger` contexts); {} before the first."
+    from mlnb.metadata.store import properties
+    try: ctxs = store.call("get_contexts_by_type", TRIGGER_CONTEXT)
+    except Exception: return {}  # never evaluated: the type does not exist
+    out = {}
+    for c in ctxs:
+        p = properties(c)
+        if p.get("pipeline") == pipeline and p.get("spec"):
+            with contextlib.suppress(ValueError, TypeError): out[c.name.split("/", 1)[-1]] = definition(json.loads(p["spec"]))
+    return out
+
+def remember_triggers(store, spec:PipelineSpec) -> None:
+    "Record every trigger's definition as evaluated now (its context), so that a later change is seen (`known_triggers`)."
+    with store.transaction():
+        _types(store)
+        for t in spec.triggers.values():
+            text = json.dumps(asdict(t), default=str)
+            ctx = store.context(TRIGGER_CONTEXT, f"{spec.name}/{t.name}", {"pipeline": spec.name, "kind": t.on, "spec": text})
+            if ctx.properties["spec"].string_value != text:
+                ctx.properties["spec"].string_value, ctx.properties["kind"].string_value = text, t.on
+                store.call("put_contexts", [ctx])
 
 def finish_decisions(store, decisions:list[Decision], run_id:str|None, status:str) -> None:
     "Set the run (id and status) the fired decisions started, and associate them with the run's context."
@@ -173,14 +196,15 @@ def fire(pipeline:str|os.PathLike|Pipeline=".", # pipeline.yaml, its folder, or 
     checked = check_triggers(spec)  # bad input stops here: nothing is recorded
     with FileLock(spec.workspace/".mlnb"/"locks"/"triggers.lock"):  # one evaluator at a time per workspace
         store = Store(spec.workspace, p.metadata)
-        past = past_decisions(store, spec.name)
-        new, profiled = evaluate(checked, past, now)
+        past, known = past_decisions(store, spec.name), known_triggers(store, spec.name)
+        new, profiled = evaluate(checked, past, now, known=known or None)
         _check_span(checked, [d for d in new if d.fired], extra)
         ids = dict(zip([s.key for s in profiled], record_spans(profiled, spec.workspace, p.metadata))) if profiled else {}
         status = ("pending" if run or run_id else "not run") if any(d.fired for d in new) else None
         if not run and run_id:
             for d in new: d.run_id = run_id if d.fired else None
         new = record_decisions(store, spec, new, ids, status)
+        remember_triggers(store, spec)
         resumed = [_fired(d) for d in past
                    if run and d.get("fired") and (d.get("run_status") == "interrupted"  # pending with a run id: handed over
                                                   or (d.get("run_status") == "pending" and not d.get("run_id")))
