@@ -188,3 +188,15 @@ def test_an_interrupted_run_is_run_again_by_the_next_evaluation(ws):
     assert again.returncode == 0 and "resumed" in again.stdout, again.stdout + again.stderr
     assert fired(ws) == [("fresh", "1", "succeeded")]  # one decision, completed: it did not fire twice
     assert mlnb("trigger", "pipeline.yaml", cwd=ws).returncode == 3
+
+
+def test_spans_split_from_one_table_are_named_by_their_column(tmp_path):
+    "A field report: a new span of one table split by a column was explained by an internal cache file's name."
+    (tmp_path / "count.ipynb").write_text(json.dumps(notebook('span = ""', "print(span)")))
+    (tmp_path / "trips.csv").write_text("year,fare\n" + "".join(f"{2000 + i % 2},{i}\n" for i in range(8)))
+    (tmp_path / "pipeline.yaml").write_text("name: tiny\nsteps:\n  count: {notebook: count.ipynb}\n"
+                                            "monitor: {spans: trips.csv, split_by: year}\ntriggers:\n  fresh: {on: new_span}\n")
+    out = mlnb("trigger", "pipeline.yaml", "--no-run", "--json", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert [d["reason"] for d in json.loads(out.stdout)["decisions"]] == [
+        "new span '2000' (year of trips.csv)", "new span '2001' (year of trips.csv)"]

@@ -267,8 +267,9 @@ def evaluate(checked:Checked, # from `check_triggers`
         elif t.on == "new_span":
             for k in todo[t.name]:
                 s = next(x for x in checked.spans if x.key == k)
-                out.append(Decision(t.name, t.on, True, f"new span '{k}' ({', '.join(Path(p).name for p in s.paths[:3])}"
-                                    f"{', ...' if len(s.paths) > 3 else ''})", k, keys[k], stamp, definition=definition(t)))
+                where = (f"{spec.monitor.split_by} of {spec.monitor.spans}" if spec.monitor.split_by else
+                         ", ".join(Path(p).name for p in s.paths[:3]) + (", ..." if len(s.paths) > 3 else ""))
+                out.append(Decision(t.name, t.on, True, f"new span '{k}' ({where})", k, keys[k], stamp, definition=definition(t)))
     measured = [t for t in spec.triggers.values() if t.on in SPAN_KINDS and t.on != "new_span" and todo[t.name]]
     if measured:
         m, model_rows, model = monitoring(checked, [k for t in measured if t.on == "metric" for k in todo[t.name]])
