@@ -426,7 +426,7 @@ def compare_spans(current:Span, # a profiled span
                 stat, p = chi2_test(rc, cc); measured["chi2"] = (stat, alpha, p, pooled)
                 measured["jensenshannon"] = (jensenshannon(rc, cc), DISTANCE_THRESHOLD, None, pooled)
         declared = [m for m, (v, t, p, note) in measured.items() if m.startswith("tfdv_") and not math.isnan(t)]
-        decider = declared[0] if declared else (("ks" if kind == "numeric" else "chi2") if n_ref <= small
+        decider = declared[0] if declared else (("ks" if kind == "numeric" else "chi2") if min(n_ref, n_cur) <= small
                                                 else ("wasserstein" if kind == "numeric" else "jensenshannon"))
         for m, (value, threshold, p, note) in measured.items():
             rows.append(dict(span=current.key, reference=reference.key, check=check, feature=name, kind=kind,

@@ -18,13 +18,13 @@ from .sections import monitor_option_problem
 __all__ = ['VERDICT_COLUMNS', 'span_verdicts', 'Monitoring', 'records', 'monitor', 'cli_monitor']
 
 # %% ../../nbs/pipeline/54_monitor.ipynb #b7dd5f4d
-VERDICT_COLUMNS = ["span", "examples", "anomalies", "previous", "drift_judged", "drift_features", "drift_share", "drift",
-                   "baseline", "skew_judged", "skew_features", "skew_share", "skew", "ok", "verdict"]
+VERDICT_COLUMNS = ["span", "examples", "anomalies", "previous", "drift_compared", "drift_judged", "drift_features", "drift_share",
+                   "drift", "baseline", "skew_compared", "skew_judged", "skew_features", "skew_share", "skew", "ok", "verdict"]
 
 def span_verdicts(spans:list[Span], # the monitored spans, in span order
                   frame, # their measurements (`MEASUREMENT_COLUMNS`)
                   baseline:str, # the key of the baseline span
-                  share:float=SHARE, # the dataset drifts when this share of the judged features drifts
+                  share:float=SHARE, # the dataset drifts when this share of the compared features drifts
                  ) -> "pandas.DataFrame":
     "One row per span (`VERDICT_COLUMNS`): anomalies, the share of drifted features vs the previous and the baseline span."
     import pandas as pd
@@ -36,12 +36,14 @@ def span_verdicts(spans:list[Span], # the monitored spans, in span order
                    previous=spans[i - 1].key if i else None, baseline=baseline)
         words = [f"{row['anomalies']} anomal{'y' if row['anomalies'] == 1 else 'ies'}"] if row["anomalies"] else []
         for check, against in (("drift", row["previous"]), ("skew", baseline)):
-            d = sub[(sub.check == check) & sub.decides & sub.drifted.notna()]
-            judged, drifted = len(d), int(d.drifted.astype(bool).sum())
-            ratio = drifted / judged if judged else math.nan
+            compared = sub[(sub.check == check) & sub.decides]  # one deciding row per feature compared
+            d = compared[compared.drifted.notna()]
+            n, judged, drifted = len(compared), len(d), int(d.drifted.astype(bool).sum())
+            ratio = drifted / n if judged else math.nan  # a feature too small to judge counts as not drifted
             flag = None if not judged else bool(ratio >= share)
-            row.update({f"{check}_judged": judged, f"{check}_features": drifted, f"{check}_share": ratio, check: flag})
-            if flag: words.append(f"{check} in {drifted} of {judged} features vs {against}")
+            row.update({f"{check}_compared": n, f"{check}_judged": judged, f"{check}_features": drifted,
+                        f"{check}_share": ratio, check: flag})
+            if flag: words.append(f"{check} in {drifted} of {n} features vs {against}")
         row["ok"], row["verdict"] = not words, "; ".join(words) or "ok"
         rows.append(row)
     return pd.DataFrame(rows, columns=VERDICT_COLUMNS)
@@ -110,7 +112,7 @@ def monitor(spans, # a pattern with {span} (data/spans/{span}/*.csv), a table to
             alpha:float=ALPHA, # significance level of the tests (after Benjamini-Hochberg)
             small:int=SMALL, # up to this many reference examples a test decides, above it a distance
             min_examples:int=MIN_EXAMPLES, # fewer examples on either side: "too few examples to judge"
-            share:float=SHARE, # the dataset drifts when this share of the judged features drifts
+            share:float=SHARE, # the dataset drifts when this share of the compared features drifts
             workspace:str|os.PathLike|None=None, # holds the cache (.mlnb/spans) and the store; default: found from here
             record:bool=True, # record the spans in the workspace's ML-Metadata store (False in pipeline steps)
             backend:str="auto", # statistics backend for new spans (`mlnb.stats`)

@@ -136,14 +136,15 @@ def decide_drift(t:TriggerSpec, span:str, frame, verdicts, share:float) -> tuple
         return False, f"nothing to compare with: '{span}' is the {'first' if check == 'drift' else 'baseline'} span", None, None
     rows = _rows(frame, span=span, check=check)
     if t.feature is None:
-        judged, drifted, thr = int(v[f"{check}_judged"]), int(v[f"{check}_features"]), t.share or share
+        n, judged, drifted, thr = int(v[f"{check}_compared"]), int(v[f"{check}_judged"]), int(v[f"{check}_features"]), t.share or share
         if not judged: return False, f"too few examples to judge drift vs '{against}'", None, thr
-        ratio, names = drifted / judged, _rows(rows, decides=True)
+        ratio, names = drifted / n, _rows(rows, decides=True)
         names = names[names.drifted == True]  # noqa: E712 (None means not judged)
         which = ", ".join(f"{r.feature} ({r.measurement} {_fmt(r.value)} > {_fmt(r.threshold)})" if _na(r.p_value) else
                           f"{r.feature} ({r.measurement} p {_fmt(r.p_adjusted)} < {_fmt(r.threshold)})" for r in names.itertuples())
         fired = ratio >= thr
-        return fired, (f"{'drift' if fired else 'no drift'} vs '{against}' in {drifted} of {judged} features "
+        unjudged = f", {n - judged} too few examples to judge" if judged < n else ""
+        return fired, (f"{'drift' if fired else 'no drift'} vs '{against}' in {drifted} of {n} features{unjudged} "
                        f"({ratio:.0%} {'≥' if fired else '<'} {thr:.0%})" + (f": {which}" if which else "")), ratio, thr
     found = _rows(rows, feature=t.feature, **({"measurement": t.measurement} if t.measurement else {"decides": True}))
     if found.empty: return False, f"{t.feature} has no {t.measurement or 'measurement'} vs '{against}' (no values?)", None, None
