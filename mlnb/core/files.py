@@ -41,7 +41,7 @@ def write_json(path:str|Path, # the file to (re)write
     "Write `data` as indented JSON, atomically."
     return atomic_write(path, json.dumps(data, indent=1, default=str))
 
-# %% ../../nbs/core/03_files.ipynb #367a488d
+# %% ../../nbs/core/03_files.ipynb #7d879dcc
 class DuplicateKey(InputError):
     "A YAML mapping that gives a key twice (PyYAML would keep the second silently)."
     def __init__(self, key, # the repeated key

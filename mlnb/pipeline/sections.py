@@ -96,7 +96,7 @@ class TriggerSpec:
     parameters: dict = field(default_factory=dict)  # overrides for the run it starts, {"step.name": value}
     description: str|None = None
 
-# %% ../../nbs/pipeline/49_sections.ipynb #b693e01f
+# %% ../../nbs/pipeline/49_sections.ipynb #f6b695de
 _MONITOR_RANGES = {"alpha": (lambda v: 0 < v < 1, "0 < alpha < 1"), "share": (lambda v: 0 < v <= 1, "0 < share <= 1"),
                    "small": (lambda v: v >= 0 and v == int(v), "a whole number, 0 or more"),
                    "min_examples": (lambda v: v >= 1 and v == int(v), "a whole number, 1 or more")}
