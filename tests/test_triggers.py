@@ -144,7 +144,9 @@ def test_trigger_exit_codes_and_the_log(ws):
 @pytest.mark.parametrize("triggers, monitor, expected", [
     ("  d: {on: drift, feature: fare}\n", "", "trigger 'd': feature 'fare' is not a column of the spans"),
     ("  m: {on: metric, metric: precision_at_k, below: 0.5}\n", "  label: b\n  model: model.pkl\n", "unknown metric 'precision_at_k'"),
-    ("  nightly: {on: schedule, cron: '0 25 * * *'}\n", "", "`cron` '0 25 * * *': expected a cron expression of 5 fields"),
+    ("  nightly: {on: schedule, cron: '0 25 * * *'}\n", "", "`cron` '0 25 * * *': the hour field '25' is out of range"),
+    ("  t: {on: schedule, cron: '0 0 30 2 *'}\n", "", "trigger 't': `cron` '0 0 30 2 *' never fires"),  # February 30
+    ("  t: {on: new_span}\n  t: {on: schedule, cron: '0 3 * * *'}\n", "", "key 't' given twice, at lines 7 and 8"),
     ("  nightly: {on: schedule, cron: 'every night'}\n", "", "expected a cron expression of 5 fields"),
     ("  fresh: {on: new_span}\n", "", "the span pattern matches no file"),
     ("  fresh: {on: new_span}\n", "", "has other columns than the baseline span"),
@@ -159,6 +161,14 @@ def test_bad_input_is_one_line_exit_2_and_nothing_recorded(ws, triggers, monitor
         assert proc.returncode == 2, proc.stdout + proc.stderr
         assert proc.stderr.count("\n") == 1 and expected in proc.stderr, proc.stderr
     assert not (ws / ".mlnb" / "metadata.sqlite").exists() and not (ws / "runs").exists()
+
+
+@pytest.mark.parametrize("args, expected", [(["--checks", "0"], "--checks 0: expected 1 or more"),
+                                            (["--interval", "nan"], "--interval nan: expected a positive number of seconds")])
+def test_watch_refuses_a_bad_argument(ws, args, expected):
+    proc = mlnb("watch", "pipeline.yaml", *args, cwd=ws, timeout=60)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and expected in proc.stderr, proc.stdout + proc.stderr
+    assert not (ws / ".mlnb" / "metadata.sqlite").exists()
 
 
 def test_a_schedule_fires_once_per_due_time(ws):

@@ -4,13 +4,13 @@
 
 # %% ../../nbs/core/03_files.ipynb #b6183050
 from __future__ import annotations
-import contextlib, fcntl, hashlib, json, os, stat, tempfile, threading, time, uuid
+import contextlib, fcntl, functools, hashlib, json, os, stat, tempfile, threading, time, uuid
 from pathlib import Path
-from ..errors import DamagedFile
+from ..errors import DamagedFile, InputError
 
 # %% auto #0
-__all__ = ['SKIP_DIRS', 'atomic_write', 'write_json', 'shown_path', 'damaged', 'read_json', 'read_yaml', 'sha256_file',
-           'Fingerprints', 'fingerprint', 'FileLock', 'lock_held']
+__all__ = ['SKIP_DIRS', 'atomic_write', 'write_json', 'DuplicateKey', 'load_yaml', 'shown_path', 'damaged', 'read_json',
+           'read_yaml', 'sha256_file', 'Fingerprints', 'fingerprint', 'FileLock', 'lock_held']
 
 # %% ../../nbs/core/03_files.ipynb #e32e8f31
 def atomic_write(path:str|Path, # the file to (re)write
@@ -41,6 +41,38 @@ def write_json(path:str|Path, # the file to (re)write
     "Write `data` as indented JSON, atomically."
     return atomic_write(path, json.dumps(data, indent=1, default=str))
 
+# %% ../../nbs/core/03_files.ipynb #7d879dcc
+class DuplicateKey(InputError):
+    "A YAML mapping that gives a key twice (PyYAML would keep the second silently)."
+    def __init__(self, key, # the repeated key
+                 line:int, # its second line (1-based)
+                 first:int): # its first line
+        super().__init__(f"key {key!r} given twice, at lines {first} and {line}; a key may appear once in a mapping "
+                         "(the second would silently replace the first)", key=key, line=line, first=first)
+
+@functools.cache
+def _unique_key_loader() -> type:
+    import yaml  # imported when YAML is read, not when mlnb is
+    class UniqueKeyLoader(yaml.SafeLoader):
+        "yaml's SafeLoader refusing a mapping that repeats a key (merge keys `<<` may still be overridden)."
+        def construct_mapping(self, node, deep=False):
+            if isinstance(node, yaml.MappingNode):
+                seen = {}
+                for key_node, _ in node.value:
+                    if key_node.tag == "tag:yaml.org,2002:merge": continue
+                    key = self.construct_object(key_node, deep=True)
+                    try: first = seen.setdefault(key, key_node)
+                    except TypeError: continue  # an unhashable key: SafeLoader refuses it itself
+                    if first is not key_node: raise DuplicateKey(key, key_node.start_mark.line + 1, first.start_mark.line + 1)
+            return super().construct_mapping(node, deep=deep)
+    return UniqueKeyLoader
+
+def load_yaml(text:str # YAML text
+             ):
+    "`yaml.safe_load` that refuses a key given twice in a mapping (`DuplicateKey`); yaml's own errors pass."
+    import yaml
+    return yaml.load(text, Loader=_unique_key_loader())
+
 # %% ../../nbs/core/03_files.ipynb #d53def5c
 def shown_path(path:str|Path # a file
               ) -> str:
@@ -70,11 +102,13 @@ def read_json(path:str|Path, # a JSON file mlnb (or a user) wrote
 def read_yaml(path:str|Path, # a YAML file: pipeline.yaml, .mlnb/config.yaml
               expect:type|None=dict # the top-level type it must have; None: any (an empty file reads as None)
              ):
-    "The parsed YAML of a file; `DamagedFile` when it is not UTF-8 YAML of the expected type (FileNotFoundError passes)."
+    "The parsed YAML of a file (`load_yaml`); `DamagedFile` when it is not UTF-8 YAML of the expected type or repeats a key (FileNotFoundError passes)."
     import yaml
     path = Path(path)
-    try: data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    try: data = load_yaml(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError as e: raise damaged(path, f"not UTF-8 text: {e.reason} at byte {e.start}") from None
+    except DuplicateKey as e:
+        raise DamagedFile(f"{shown_path(path)}: {e}", path=str(path), reason=str(e), key=e.key, line=e.line) from None
     except yaml.YAMLError as e: raise damaged(path, "not YAML: " + " ".join(str(e).split())) from None
     if expect is not None and data is not None and not isinstance(data, expect):
         raise damaged(path, f"expected a YAML {'mapping' if expect is dict else expect.__name__}, found {type(data).__name__}")

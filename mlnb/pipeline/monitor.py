@@ -4,7 +4,7 @@
 
 # %% ../../nbs/pipeline/54_monitor.ipynb #be5d738a
 from __future__ import annotations
-import json, math, os
+import argparse, json, math, os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -12,6 +12,7 @@ import numpy as np
 from ..errors import DataError, ParameterError
 from ..data.monitoring import (ALPHA, MEASUREMENT_COLUMNS, MIN_EXAMPLES, PERIODS, SHARE, SMALL, Span, check_spans,
                                   find_spans, measure_spans, profile_span, record_spans)
+from .sections import monitor_option_problem
 
 # %% auto #0
 __all__ = ['VERDICT_COLUMNS', 'span_verdicts', 'Monitoring', 'records', 'monitor', 'cli_monitor']
@@ -121,6 +122,9 @@ def monitor(spans, # a pattern with {span} (data/spans/{span}/*.csv), a table to
     from mlnb.data.schema import as_schema, deprecate, infer_schema
     from mlnb.core.files import Fingerprints
     from mlnb.model.monitoring import evaluate_spans
+    for name, value in (("alpha", alpha), ("small", small), ("min_examples", min_examples), ("share", share)):
+        problem = monitor_option_problem(name, value)
+        if problem: raise ParameterError(f"{name}={value!r}: {problem}", parameter=name)
     if model is not None and label is None: raise ParameterError("model= needs label= (the label column)", parameter="label")
     ws = _workspace(workspace)
     folder = ws/".mlnb"/"spans"
@@ -161,6 +165,14 @@ def _cli_monitor(args) -> int:
         print(shown.to_string(index=False, float_format=lambda v: f"{v:.0%}"))
     return 0 if bool(m.verdicts.ok.iloc[-1]) else 1
 
+def _alpha(text:str) -> float:
+    "The value of `--alpha`: a number with 0 < alpha < 1 (argparse exits 2 with the reason otherwise)."
+    try: value = float(text)
+    except ValueError: raise argparse.ArgumentTypeError(f"expected 0 < alpha < 1, found {text!r}") from None
+    problem = monitor_option_problem("alpha", value)
+    if problem: raise argparse.ArgumentTypeError(problem)
+    return value
+
 def cli_monitor(parser) -> None:
     "Add the arguments of `mlnb monitor`."
     parser.add_argument("spans", metavar="PATTERN", help="data with a {span} key, e.g. 'data/spans/{span}/*.csv'; "
@@ -173,7 +185,7 @@ def cli_monitor(parser) -> None:
     parser.add_argument("--label", metavar="COL", help="the label column (with --model)")
     parser.add_argument("--model", metavar="DIR", help="TF Serving folder <base>/<name>: its newest version is evaluated")
     parser.add_argument("--slice", action="append", metavar="COL", help="evaluate the model per value of COL (repeatable)")
-    parser.add_argument("--alpha", type=float, default=ALPHA, help=f"significance level of the tests (default: {ALPHA})")
+    parser.add_argument("--alpha", type=_alpha, default=ALPHA, help=f"significance level of the tests (default: {ALPHA})")
     parser.add_argument("-w", "--workspace", help="folder of the cache and the metadata store (default: found from here)")
     parser.add_argument("--no-record", action="store_true", help="do not record the spans in the metadata store")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")

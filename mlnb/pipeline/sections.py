@@ -4,29 +4,51 @@
 
 # %% ../../nbs/pipeline/49_sections.ipynb #b1d4e78a
 from __future__ import annotations
-import re
+import datetime, math, numbers, re
 from dataclasses import dataclass, field
 from ..errors import PipelineError
 
 # %% auto #0
-__all__ = ['SCHEDULE_PRESETS', 'TRIGGER_KINDS', 'SPAN_KINDS', 'MONITOR_OPTIONS', 'check_schedule', 'MonitorSpec', 'TriggerSpec',
-           'parse_monitor', 'parse_triggers']
+__all__ = ['SCHEDULE_PRESETS', 'CRON_FIELDS', 'TRIGGER_KINDS', 'SPAN_KINDS', 'MONITOR_OPTIONS', 'check_schedule', 'MonitorSpec',
+           'TriggerSpec', 'monitor_option_problem', 'parse_monitor', 'parse_triggers']
 
 # %% ../../nbs/pipeline/49_sections.ipynb #ee2af5e6
 SCHEDULE_PRESETS = ("@once", "@hourly", "@daily", "@weekly", "@monthly", "@quarterly", "@yearly", "@annually")
+CRON_FIELDS = (("minute", "0-59"), ("hour", "0-23"), ("day-of-month", "1-31"), ("month", "1-12 or jan-dec"),
+               ("day-of-week", "0-7 or sun-sat"))  # the five fields of a cron expression, in order, with their ranges
+
+def _bad_cron_field(fields:list) -> str|None:
+    "Which of five cron fields croniter refuses on its own, in words; None when each is fine alone."
+    from croniter import croniter
+    for i, (name, values) in enumerate(CRON_FIELDS):
+        alone = ["*"] * 5
+        alone[i] = fields[i]
+        if not croniter.is_valid(" ".join(alone)):
+            what = "is out of range" if re.fullmatch(r"[0-9*/,-]+", fields[i]) else "is not valid"
+            return f"the {name} field {fields[i]!r} {what} ({name}: {values})"
+    return None
 
 def check_schedule(value, # a `schedule:` value
                    where:str="schedule" # named in the error
                   ) -> str:
-    "A cron expression (5 fields: minute hour day-of-month month day-of-week, each in range) or a preset such as `@daily`."
+    "A cron expression (5 fields: minute hour day-of-month month day-of-week, each in range, matching some date) or a preset such as `@daily`."
     text = value.strip() if isinstance(value, str) else ""
     fields = text.split()
     if text in SCHEDULE_PRESETS: return text
+    problem = None
     if len(fields) == 5 and all(re.fullmatch(r"[0-9A-Za-z*/,?#LW-]+", f) for f in fields):
-        try: from croniter import croniter  # a requirement; ranges (minute 61, hour 25) are checked when it is there
+        try: from croniter import croniter, CroniterError  # a requirement; ranges (minute 61, hour 25) are checked when it is there
         except ImportError: return text
-        if croniter.is_valid(text): return text
-    raise PipelineError(f"{where} {value!r}: expected a cron expression of 5 fields (minute hour day month weekday, "
+        if croniter.is_valid(text):
+            try: croniter(text, datetime.datetime(2000, 1, 1)).get_next(datetime.datetime)
+            except CroniterError:
+                raise PipelineError(f"{where} {value!r} never fires: no date has that day in that month (such as February 30 "
+                                    "or April 31); expected a cron expression that matches a date, e.g. '0 3 * * *'",
+                                    schedule=str(value)) from None
+            return text
+        problem = _bad_cron_field(fields) or "a field is out of range"
+    problem = f"{problem}; expected" if problem else "expected"
+    raise PipelineError(f"{where} {value!r}: {problem} a cron expression of 5 fields (minute hour day month weekday, "
                         f"e.g. '0 3 * * *') or one of {', '.join(SCHEDULE_PRESETS)}", schedule=str(value))
 
 # %% ../../nbs/pipeline/49_sections.ipynb #08e5c95b
@@ -74,10 +96,24 @@ class TriggerSpec:
     parameters: dict = field(default_factory=dict)  # overrides for the run it starts, {"step.name": value}
     description: str|None = None
 
+# %% ../../nbs/pipeline/49_sections.ipynb #f6b695de
+_MONITOR_RANGES = {"alpha": (lambda v: 0 < v < 1, "0 < alpha < 1"), "share": (lambda v: 0 < v <= 1, "0 < share <= 1"),
+                   "small": (lambda v: v >= 0 and v == int(v), "a whole number, 0 or more"),
+                   "min_examples": (lambda v: v >= 1 and v == int(v), "a whole number, 1 or more")}
+
+def monitor_option_problem(name:str, # one of MONITOR_OPTIONS
+                           value # its value
+                          ) -> str|None:
+    "What is wrong with a value of a numeric option of `mlnb.monitor` (`expected ...`), or None when it is in range."
+    ok, expected = _MONITOR_RANGES[name]
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) or not ok(value):
+        return f"expected {expected}, found {value!r}"
+    return None
+
 # %% ../../nbs/pipeline/49_sections.ipynb #0155707d
 def _number(spec, where:str, key:str, value, low:float|None=None, high:float|None=None) -> float:
-    "A number from the YAML, or a PipelineError naming the trigger and the key."
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    "A finite number from the YAML, or a PipelineError naming the trigger and the key."
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise spec.error(f"{where}: `{key}` must be a number, found {value!r}")
     if (low is not None and value <= low) or (high is not None and value > high):
         raise spec.error(f"{where}: `{key}` must be in ({low}, {high}], found {value!r}")
@@ -98,9 +134,12 @@ def parse_monitor(spec:PipelineSpec, data) -> MonitorSpec|None:
     if isinstance(features, str): features = [features]
     if features is not None and not (isinstance(features, list) and all(isinstance(f, str) for f in features)):
         raise spec.error(f"monitor: `features` must be a list of column names, found {features!r}")
-    options = {k: _number(spec, "monitor", k, data[k], 0) for k in MONITOR_OPTIONS if k in data}
-    for k in ("small", "min_examples"):
-        if k in options: options[k] = int(options[k])
+    options = {}
+    for k in MONITOR_OPTIONS:
+        if k not in data: continue
+        problem = monitor_option_problem(k, data[k])
+        if problem: raise spec.error(f"monitor: `{k}`: {problem}")
+        options[k] = int(data[k]) if k in ("small", "min_examples") else float(data[k])
     return MonitorSpec(spans=data["spans"], features=features, slice_by=data.get("slice_by"), options=options,
                        **{k: None if data.get(k) is None else str(data[k])
                           for k in ("split_by", "period", "schema", "baseline", "label", "model")})

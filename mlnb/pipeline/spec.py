@@ -8,7 +8,7 @@ import ast, datetime, hashlib, json, os, re
 from dataclasses import dataclass, field
 from pathlib import Path
 from ..errors import PipelineError
-from ..core.files import read_yaml
+from ..core.files import DuplicateKey, load_yaml, read_yaml
 from .sections import MonitorSpec, TriggerSpec, check_schedule, parse_monitor, parse_triggers
 
 # %% auto #0
@@ -81,7 +81,7 @@ def load_spec(path:str|Path # pipeline.yaml, or the folder holding it
     path = Path(path).resolve()
     if path.is_dir(): path = path/"pipeline.yaml"
     if not path.is_file(): raise PipelineError(f"{path}: no such pipeline spec", path=str(path))
-    data = read_yaml(path, expect=None)  # DamagedFile (exit 2) when it is not YAML
+    data = read_yaml(path, expect=None)  # DamagedFile (exit 2) when it is not YAML or gives a key twice
     spec = PipelineSpec(name=path.parent.name, path=path, steps={})
     if not isinstance(data, dict) or not isinstance(data.get("steps"), dict) or not data["steps"]:
         raise spec.error("expected a mapping with `steps:` naming at least one step")
@@ -245,7 +245,8 @@ def coerce_value(value, declared:str, where:str):
         if optional and value.strip() in ("None", "null", "~"): return None
         if declared == "str": return str(value)
         import yaml
-        try: value = yaml.safe_load(str(value))
+        try: value = load_yaml(str(value))
+        except DuplicateKey as e: raise PipelineError(f"{where}: {e}", key=e.key) from None
         except yaml.YAMLError: value = str(value)
     value = plain_value(value)
     if declared in ("None", "unknown") or (optional and value is None): return value

@@ -419,7 +419,8 @@ def cli_watch(parser:argparse.ArgumentParser):
     parser.add_argument("--no-run", action="store_true", help="decide and record, but do not run the pipeline")
     parser.add_argument("--checks", type=int, metavar="N", help="stop after N checks (default: never)")
     def watching(args):
-        if args.interval <= 0: raise InputError(f"--interval {args.interval:g}: expected a positive number of seconds")
+        if not 0 < args.interval < float("inf"): raise InputError(f"--interval {args.interval:g}: expected a positive number of seconds")
+        if args.checks is not None and args.checks < 1: raise InputError(f"--checks {args.checks}: expected 1 or more")
         if threading.current_thread() is threading.main_thread(): signal.signal(signal.SIGTERM, _on_sigterm)
         try: code = watch(args.spec, args.interval, run=not args.no_run, checks=args.checks)
         except KeyboardInterrupt: code = 0
