@@ -370,10 +370,10 @@ def cli_trigger(parser:argparse.ArgumentParser):
     parser.add_argument("spec", metavar="SPEC", nargs="?", default="pipeline.yaml",
                         help="pipeline.yaml or its folder (default: pipeline.yaml)")
     parser.add_argument("--no-run", action="store_true", help="decide and record, but leave the run to the caller")
-    parser.add_argument("--run-id", metavar="RUN", help="the id of the run a trigger starts; with --no-run, of the run the caller "
-                        "starts (`mlnb run --run-id RUN`): fired decisions are recorded as pending for it until --close RUN")
-    parser.add_argument("--close", metavar="RUN", help="record how run RUN ended on the decisions handed to it with --run-id "
-                        "RUN; exit 0 when it succeeded, 1 when not")
+    parser.add_argument("--run-id", metavar="RUN_ID", help="the id of the run a trigger starts; with --no-run, of the run the caller "
+                        "starts (`mlnb run --run-id RUN_ID`): fired decisions are recorded as pending for it until --close RUN_ID")
+    parser.add_argument("--close", metavar="RUN_ID", help="record how run RUN_ID ended on the decisions handed to it with --run-id "
+                        "RUN_ID; exit 0 when it succeeded, 1 when not")
     parser.add_argument("--steps", metavar="A,B", help="with --close: the steps the run was to run (default: the pipeline's); "
                         "a run without one of them failed")
     parser.add_argument("-p", "--param", action="append", metavar="STEP.NAME=VALUE", help="a parameter of the run a trigger "
