@@ -180,7 +180,7 @@ def test_lineage_runs_and_export(diamond, capsys):
     source = dag.read_text()
     compile(source, str(dag), "exec")
     tree = ast.parse(source)
-    tasks = {kw.value.value for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "BashOperator"
+    tasks = {kw.value.value for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "MlnbTask"
              for kw in n.keywords if kw.arg == "task_id"}
     edges = {(n.left.slice.value, n.right.slice.value) for n in ast.walk(tree)
              if isinstance(n, ast.BinOp) and isinstance(n.op, ast.RShift)}

@@ -197,12 +197,10 @@ def test_serve_token_guards_files_and_pages(workspace, site, tmp_path):
                             stdout=log, stderr=subprocess.STDOUT, env=os.environ.copy())
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1): break
-            except OSError: time.sleep(0.3)
-        assert proc.poll() is None, (tmp_path / "serve.log").read_text()[-3000:]
+        deadline = time.time() + 60  # as a user does: wait for the address it prints
+        while time.time() < deadline and "open:" not in (tmp_path / "serve.log").read_text() and proc.poll() is None:
+            time.sleep(0.3)
+        assert proc.poll() is None and "open:" in (tmp_path / "serve.log").read_text(), (tmp_path / "serve.log").read_text()[-3000:]
         for path in ["voila/files/reports/make.html", "voila/files/reports/boom.html", "voila/files/notebooks/make.ipynb",
                      "voila/files/run.json"]:
             req = urllib.request.Request(f"{base}/{path}")
@@ -220,6 +218,7 @@ def test_serve_token_guards_files_and_pages(workspace, site, tmp_path):
     # issue 13 item 10: one address in the terminal, the page to open (Voila's own "running at" line is dropped)
     printed = (tmp_path / "serve.log").read_text()
     assert re.findall(r"https?://\S+", printed) == [f"{base}/voila/render/index.ipynb?token={token}"], printed
+    assert "Traceback" not in printed and "Uncaught exception" not in printed, printed  # a refused file is one log line
 
 
 def _get_no_redirect(url):

@@ -135,12 +135,15 @@ def serve(site:str|Path|None=None, # a notebook, a folder or a published site (s
     proc = subprocess.Popen(voila_command(site, port, token, debug), cwd=site.parent, env=env, stdout=out, stderr=subprocess.STDOUT if out else None)
     if out: out.close()
     server, deadline = Server(proc, site, port, token, target.page), time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise MlnbError(f"Voila exited with code {proc.returncode} before serving {site}" + (f"; see {log}" if log else ""), site=str(site))
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1): return server
-        except OSError: time.sleep(0.2)
+    try:
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise MlnbError(f"Voila exited with code {proc.returncode} before serving {site}" + (f"; see {log}" if log else ""), site=str(site))
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1): return server
+            except OSError: time.sleep(0.2)
+    except BaseException:  # interrupted while Voila starts (Ctrl-C, kill): Voila stops too
+        server.stop(); raise
     server.stop()
     raise MlnbError(f"Voila did not answer on 127.0.0.1:{port} within {timeout:.0f} s", site=str(site))
 
@@ -158,9 +161,10 @@ def cli_serve(parser):
     parser.add_argument("--debug", action="store_true",
                         help="show tracebacks in the apps, widget callbacks included (default: a short error, details in this log)")
     def run(args):
-        server = serve(args.site, port=args.port, token="" if args.no_token else args.token, debug=args.debug)
+        signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops Voila too, not only this process, even while it starts
+        try: server = serve(args.site, port=args.port, token="" if args.no_token else args.token, debug=args.debug)
+        except KeyboardInterrupt: return 0
         print(f"\nserving {server.site} with Voila (Ctrl-C stops); open:\n  {server.url}\n", flush=True)
-        signal.signal(signal.SIGTERM, _interrupt) # `kill` stops Voila too, not only this process
         try: return server.wait()
         except KeyboardInterrupt: server.stop(); return 0
     parser.set_defaults(func=run)

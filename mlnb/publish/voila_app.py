@@ -30,6 +30,12 @@ class TokenFileHandler(JupyterHandler, AllowListFileHandler):
         if self.current_user is None: raise web.HTTPError(403)
         return super().get(path, include_body)
 
+    def write_error(self, status_code:int, **kwargs):
+        "A one-line text answer: Voila's app has no Jupyter page templates to render an error page (the log would get a traceback)."
+        from tornado.httputil import responses
+        self.set_header("Content-Type", "text/plain; charset=utf-8")
+        self.finish(f"{status_code} {responses.get(status_code, 'Error')}\n")
+
 # %% ../../nbs/publish/72_voila_app.ipynb #7225f5b6
 def prelaunch(req, # the request handler rendering the notebook
               notebook, # the notebook Voila is about to run (a NotebookNode)
