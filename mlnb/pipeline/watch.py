@@ -268,13 +268,7 @@ def take_over(store, spec:PipelineSpec, past:list[dict], run_id:str) -> list[Dec
         outcome = "interrupted" if status == "interrupted" else run_outcome(spec, other)
         if outcome in ("succeeded", "failed"): finish_decisions(store, [_fired(d)], other, outcome)
         else: mine.append(_fired(d))
-    if mine:
-        exs = store.call("get_executions_by_id", [d.execution_id for d in mine])
-        for ex in exs:
-            ex.properties["run_id"].string_value, ex.properties["run_status"].string_value = run_id, "pending"
-            ex.properties["pid"].int_value = os.getpid()
-        store.call("put_executions", exs)
-        for d in mine: d.run_id, d.run_status = run_id, "pending"
+    if mine: _claim(store, mine, run_id)
     return mine
 
 def close_run(pipeline:str|os.PathLike|Pipeline, # pipeline.yaml, its folder, or a Pipeline
@@ -299,13 +293,15 @@ def close_run(pipeline:str|os.PathLike|Pipeline, # pipeline.yaml, its folder, or
     finish_decisions(store, handed, run_id, status or "failed")
     return status or "failed", handed
 
-def _claim(store, decisions:list[Decision]) -> None:
-    "Mark interrupted decisions as this process's (so that no other evaluator resumes them too)."
+def _claim(store, decisions:list[Decision], run_id:str="") -> None:
+    """Mark decisions as this process's, pending for `run_id` (so that no other evaluator resumes them too); "" for the
+    run this process starts itself (not the interrupted one, and not handed over)."""
     exs = store.call("get_executions_by_id", [d.execution_id for d in decisions])
     for ex in exs:
         ex.properties["pid"].int_value, ex.properties["run_status"].string_value = os.getpid(), "pending"
-        ex.properties["run_id"].string_value = ""  # this process's run, not the interrupted one (and not handed over)
+        ex.properties["run_id"].string_value = run_id
     store.call("put_executions", exs)
+    for d in decisions: d.run_id, d.run_status = run_id or None, "pending"
 
 # %% ../../nbs/pipeline/57_watch.ipynb #205699ee
 def watch(pipeline:str|os.PathLike=".", # pipeline.yaml or its folder
